@@ -1,0 +1,3 @@
+//! The `nuage` binary: runs the broker, plans placements and drives a running broker.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! AWS EC2 and EC2-compatible clouds (Outscale) adapter.

@@ -1,0 +1,1 @@
+//! Dedicated-hosts adapter: pools of libvirt hosts.

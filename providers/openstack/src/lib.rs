@@ -1,0 +1,1 @@
+//! OpenStack adapter: Keystone v3, Nova, Neutron, Cinder, Glance.
