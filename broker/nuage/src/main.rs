@@ -1,3 +1,22 @@
-//! The `nuage` binary: runs the broker, plans placements and drives a running broker.
+//! The `nuage` binary: plans placements, runs the broker, and drives a running broker.
+//!
+//! Exit codes are documented in `docs/cli.md` and defined in [`exit`].
 
-fn main() {}
+mod args;
+mod commands;
+mod exit;
+mod output;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit::code_of(&e)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The command line, as clap types.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Nuage: a sovereign multi-cloud broker for public administrations.
+#[derive(Debug, Parser)]
+#[command(name = "nuage", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Decide where a request may and should go, and explain why.
+    Plan(PlanArgs),
+    /// Check a request (and optionally a catalogue and a policy) without placing anything.
+    Validate(ValidateArgs),
+    /// The offers of the catalogue.
+    #[command(subcommand)]
+    Offers(OffersCommand),
+    /// Print the JSON Schema of a file format.
+    Schema {
+        /// Which format.
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
+}
+
+/// Where the catalogue and policy come from.
+#[derive(Debug, Args)]
+pub(crate) struct Sources {
+    /// A catalogue directory of *.yaml files; the built-in example catalogue when absent.
+    #[arg(long, value_name = "DIR", env = "NUAGE_CATALOGUE")]
+    pub(crate) catalogue: Option<PathBuf>,
+    /// A policy file; the built-in default policy when absent.
+    #[arg(long, value_name = "FILE", env = "NUAGE_POLICY")]
+    pub(crate) policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The request (YAML or JSON); `-` reads standard input.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) sources: Sources,
+    /// The decision date (`YYYY-MM-DD` or RFC 3339); now when absent.
+    #[arg(long, value_name = "DATE")]
+    pub(crate) at: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
+    pub(crate) output: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// The request (YAML or JSON); `-` reads standard input.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) sources: Sources,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OffersCommand {
+    /// List the offers.
+    List {
+        #[command(flatten)]
+        sources: Sources,
+        /// Only this tier.
+        #[arg(long, value_enum)]
+        tier: Option<TierArg>,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
+        output: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TierArg {
+    Internal,
+    Dedicated,
+    External,
+}
+
+impl From<TierArg> for nuage_placement::Tier {
+    fn from(t: TierArg) -> Self {
+        match t {
+            TierArg::Internal => nuage_placement::Tier::Internal,
+            TierArg::Dedicated => nuage_placement::Tier::Dedicated,
+            TierArg::External => nuage_placement::Tier::External,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SchemaKind {
+    Request,
+    Offer,
+    Policy,
+}

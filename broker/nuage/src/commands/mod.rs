@@ -1,0 +1,56 @@
+//! One module per command.
+
+mod offers;
+mod plan;
+
+use crate::args::{Cli, Command, SchemaKind, Sources};
+use crate::exit::from_placement;
+use anyhow::Context;
+use nuage_placement::{Catalogue, Policy};
+use std::io::Read;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Runs a parsed command line.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Plan(args) => plan::plan(args),
+        Command::Validate(args) => plan::validate(args),
+        Command::Offers(cmd) => offers::run(cmd),
+        Command::Schema { kind } => {
+            let schema = match kind {
+                SchemaKind::Request => nuage_placement::request::request_schema(),
+                SchemaKind::Offer => nuage_placement::catalogue::offer_schema(),
+                SchemaKind::Policy => nuage_placement::policy::policy_schema(),
+            };
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Loads the catalogue and policy named on the command line, or the built-in ones.
+pub(crate) fn load_sources(s: &Sources) -> anyhow::Result<(Catalogue, Policy)> {
+    let catalogue = match &s.catalogue {
+        Some(dir) => Catalogue::load_dir(dir).map_err(|e| from_placement("the catalogue", e))?,
+        None => Catalogue::example(),
+    };
+    let policy = match &s.policy {
+        Some(file) => Policy::load(file).map_err(|e| from_placement("the policy", e))?,
+        None => Policy::default_policy(),
+    };
+    Ok((catalogue, policy))
+}
+
+/// Reads a file, or standard input for `-`.
+pub(crate) fn read_input(path: &Path) -> anyhow::Result<String> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading standard input")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    }
+}
