@@ -65,7 +65,9 @@ fn big_pool() -> Pool {
             memory_mib: u64::from(vcpus) * 2048,
             state: DomainState::Running,
             tag: (d % 10 == 0).then(|| DomainTag {
-                owner: None,
+                tenant: None,
+                request: None,
+                resource: None,
                 group: Some(format!("req-{}", d / 30)),
             }),
         });
@@ -102,6 +104,7 @@ fn cases() -> Vec<(&'static str, Request)> {
                 servers: servers(1, 4),
                 group: None,
                 spread: Spread::Hard,
+                site: None,
             },
         ),
         (
@@ -110,6 +113,7 @@ fn cases() -> Vec<(&'static str, Request)> {
                 servers: servers(3, 4),
                 group: Some("req-7".into()),
                 spread: Spread::Hard,
+                site: None,
             },
         ),
         (
@@ -118,6 +122,7 @@ fn cases() -> Vec<(&'static str, Request)> {
                 servers: servers(10, 8),
                 group: Some("req-new".into()),
                 spread: Spread::Soft,
+                site: None,
             },
         ),
     ]

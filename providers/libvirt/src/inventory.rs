@@ -35,8 +35,12 @@ pub struct DomainFacts {
 /// away from its siblings, even across calls and process restarts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DomainTag {
-    /// The owner of the resource (tenant or request), as the naming convention gives it.
-    pub owner: Option<String>,
+    /// The tenant (`nuage:tenant`).
+    pub tenant: Option<String>,
+    /// The service request (`nuage:request`).
+    pub request: Option<String>,
+    /// The logical resource name within the request (`nuage:resource`).
+    pub resource: Option<String>,
     /// The anti-affinity group (servers of one request share it).
     pub group: Option<String>,
 }

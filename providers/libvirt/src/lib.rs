@@ -20,10 +20,17 @@
 //! runs a server (which offer to use is the placement layer's decision).
 
 mod config;
+mod contract_error;
 mod error;
+mod ids;
 mod inventory;
+#[cfg(feature = "libvirt")]
+mod link;
 mod pool;
+#[cfg(feature = "libvirt")]
+mod provider;
 mod selection;
+mod settings;
 mod uri;
 pub mod xml;
 
@@ -33,5 +40,8 @@ pub use config::{
 pub use error::{Error, Result};
 pub use inventory::{DomainFacts, DomainState, DomainTag, HostFacts};
 pub use pool::{Footprint, Health, Host, Pool, PoolCapacity};
+#[cfg(feature = "libvirt")]
+pub use provider::LibvirtProvider;
+pub use settings::{LibvirtSettings, SpreadSetting, Timing, default_flavors};
 pub use selection::{Assignment, Demand, Request, Shortfall, Spread};
 pub use uri::{Driver, HostUri, Transport};

@@ -27,7 +27,9 @@ fn domain(name: &str, vcpus: u32, memory_mib: u64, group: Option<&str>) -> Domai
         memory_mib,
         state: DomainState::Running,
         tag: group.map(|g| DomainTag {
-            owner: None,
+            tenant: None,
+            request: None,
+            resource: None,
             group: Some(g.into()),
         }),
     }

@@ -46,6 +46,8 @@ pub struct Request {
     pub group: Option<String>,
     /// How strict the spreading is.
     pub spread: Spread,
+    /// Only hosts of this site (the contract's zone); any site when `None`.
+    pub site: Option<String>,
 }
 
 /// Where one server goes.
@@ -130,6 +132,12 @@ impl Pool {
         // (members on host, members on rack, leftover score, index): smallest wins.
         let mut best: Option<(u32, u32, u64, usize)> = None;
         for (i, h) in self.hosts.iter().enumerate() {
+            if let Some(site) = &request.site
+                && h.config.labels.site.as_ref() != Some(site)
+            {
+                short.other_site += 1;
+                continue;
+            }
             if !h.schedulable() {
                 short.count_unschedulable(h);
                 continue;

@@ -17,6 +17,8 @@ pub struct Shortfall {
     pub memory_mib: u64,
     /// Hosts in the pool.
     pub hosts: u32,
+    /// Hosts of another site than the one asked for.
+    pub other_site: u32,
     /// Hosts that failed their last call.
     pub unhealthy: u32,
     /// Hosts never synced.
@@ -70,13 +72,15 @@ impl fmt::Display for Shortfall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "server `{}` ({} vCPU, {} MiB) fits on none of {} hosts: {} unhealthy, {} not synced, \
+            "server `{}` ({} vCPU, {} MiB) fits on none of {} hosts: {} in another site, \
+             {} unhealthy, {} not synced, \
              {} in maintenance, {} short of vCPUs, {} short of memory, {} excluded by \
              anti-affinity (largest free: {} vCPU, {} MiB)",
             self.server,
             self.vcpus,
             self.memory_mib,
             self.hosts,
+            self.other_site,
             self.unhealthy,
             self.unknown,
             self.maintenance,

@@ -16,6 +16,7 @@ fn pool(hosts: &[(&str, &str, u32, u64)]) -> Pool {
                 uri: HostUri::parse("test:///default").unwrap(),
                 labels: HostLabels {
                     rack: Some((*rack).into()),
+                    site: Some(if rack.starts_with('x') { "lyon" } else { "paris" }.into()),
                     ..Default::default()
                 },
                 overcommit: None,
@@ -54,6 +55,7 @@ fn req(servers: Vec<Demand>, group: Option<&str>, spread: Spread) -> Request {
         servers,
         group: group.map(Into::into),
         spread,
+        site: None,
     }
 }
 
@@ -206,8 +208,8 @@ fn anti_affinity_counts_group_members_already_placed() {
                 memory_mib: 2048,
                 state: DomainState::Shutoff,
                 tag: Some(DomainTag {
-                    owner: None,
                     group: Some("g".into()),
+                    ..DomainTag::default()
                 }),
             }],
         },
@@ -351,4 +353,16 @@ fn answers_are_deterministic_and_in_request_order() {
     }
     let names: Vec<_> = first.iter().map(|a| a.server.as_str()).collect();
     assert_eq!(names, ["small", "large", "mid"]);
+}
+
+#[test]
+fn a_site_restricts_the_hosts() {
+    let p = pool(&[("a", "r1", 4, 8192), ("b", "x1", 64, 131072)]);
+    let mut r = req(vec![demand("s", 2, 2048)], None, Spread::Hard);
+    assert_eq!(hosts_of(&p.select(&r).unwrap()), ["a"]);
+    r.site = Some("lyon".into());
+    assert_eq!(hosts_of(&p.select(&r).unwrap()), ["b"]);
+    r.site = Some("marseille".into());
+    let Error::NoCapacity(s) = p.select(&r).unwrap_err() else { panic!() };
+    assert_eq!(s.other_site, 2);
 }

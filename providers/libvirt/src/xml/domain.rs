@@ -92,11 +92,15 @@ pub fn domain_xml(spec: &DomainSpec, driver: Driver) -> Result<String> {
     w.text("name", &[], &spec.name);
     w.open("metadata", &[]);
     let mut attrs = vec![("xmlns:nuage", NAMESPACE)];
-    if let Some(owner) = &spec.tag.owner {
-        attrs.push(("owner", owner));
-    }
-    if let Some(group) = &spec.tag.group {
-        attrs.push(("group", group));
+    for (key, value) in [
+        ("tenant", &spec.tag.tenant),
+        ("request", &spec.tag.request),
+        ("resource", &spec.tag.resource),
+        ("group", &spec.tag.group),
+    ] {
+        if let Some(v) = value {
+            attrs.push((key, v));
+        }
     }
     w.empty("nuage:server", &attrs);
     w.close();
@@ -253,7 +257,9 @@ pub fn parse_domain(xml: &str) -> Result<DomainDescription> {
         m.children()
             .find(|n| n.has_tag_name((NAMESPACE, "server")))
             .map(|n| DomainTag {
-                owner: n.attribute("owner").map(str::to_owned),
+                tenant: n.attribute("tenant").map(str::to_owned),
+                request: n.attribute("request").map(str::to_owned),
+                resource: n.attribute("resource").map(str::to_owned),
                 group: n.attribute("group").map(str::to_owned),
             })
     });

@@ -12,7 +12,9 @@ pub use domain::{
     parse_domain,
 };
 pub use names::check_name;
-pub use network::{NetworkSpec, network_xml};
+pub use network::{
+    NetworkSpec, dhcp_range, dhcp_range_xml, network_xml, parse_dhcp_ranges, parse_network_ip,
+};
 pub use volume::{VolumeDescription, VolumeFormat, VolumeSpec, parse_volume, volume_xml};
 
 use crate::error::{Error, Result};

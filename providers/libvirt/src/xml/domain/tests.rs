@@ -20,7 +20,9 @@ fn spec() -> DomainSpec {
             mac: None,
         }],
         tag: DomainTag {
-            owner: Some("t1 & <co>".into()),
+            tenant: Some("t1 & <co>".into()),
+            request: Some("req-7".into()),
+            resource: Some("web-0".into()),
             group: Some("req7".into()),
         },
     }
