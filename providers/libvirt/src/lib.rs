@@ -42,6 +42,6 @@ pub use inventory::{DomainFacts, DomainState, DomainTag, HostFacts};
 pub use pool::{Footprint, Health, Host, Pool, PoolCapacity};
 #[cfg(feature = "libvirt")]
 pub use provider::LibvirtProvider;
-pub use settings::{LibvirtSettings, SpreadSetting, Timing, default_flavors};
 pub use selection::{Assignment, Demand, Request, Shortfall, Spread};
+pub use settings::{LibvirtSettings, SpreadSetting, Timing, default_flavors};
 pub use uri::{Driver, HostUri, Transport};

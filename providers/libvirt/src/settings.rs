@@ -131,10 +131,16 @@ impl LibvirtSettings {
         self.pool.resolve()?;
         for (image, volume) in &self.images {
             let (os, version) = image.split_once('-').ok_or_else(|| {
-                bad(&format!("images.{image}"), "key must be `<os>-<version>`".into())
+                bad(
+                    &format!("images.{image}"),
+                    "key must be `<os>-<version>`".into(),
+                )
             })?;
             if os.is_empty() || version.is_empty() {
-                return Err(bad(&format!("images.{image}"), "key must be `<os>-<version>`".into()));
+                return Err(bad(
+                    &format!("images.{image}"),
+                    "key must be `<os>-<version>`".into(),
+                ));
             }
             check_name("image volume", volume)
                 .map_err(|e| bad(&format!("images.{image}"), e.to_string()))?;
@@ -144,7 +150,10 @@ impl LibvirtSettings {
         }
         for (i, f) in self.flavors.iter().enumerate() {
             if f.vcpus == 0 || f.ram_mib == 0 || f.name.is_empty() {
-                return Err(bad(&format!("flavors[{i}]"), "empty name or zero size".into()));
+                return Err(bad(
+                    &format!("flavors[{i}]"),
+                    "empty name or zero size".into(),
+                ));
             }
         }
         if self.boot_disk_gib == 0 {
@@ -161,7 +170,9 @@ impl LibvirtSettings {
 
     /// The base volume of an image, from its OS name and version.
     pub fn image_volume(&self, os: &str, version: &str) -> Option<&str> {
-        self.images.get(&format!("{os}-{version}")).map(String::as_str)
+        self.images
+            .get(&format!("{os}-{version}"))
+            .map(String::as_str)
     }
 }
 
@@ -184,7 +195,11 @@ mod tests {
         assert_eq!(s.boot_disk_gib, 20);
         assert_eq!(s.spread, SpreadSetting::Soft);
         assert_eq!(s.flavors.len(), 18);
-        assert!(s.flavors.iter().any(|f| f.name == "dm.2c8g" && f.ram_mib == 8192));
+        assert!(
+            s.flavors
+                .iter()
+                .any(|f| f.name == "dm.2c8g" && f.ram_mib == 8192)
+        );
         assert_eq!(s.timing.call_timeout(), Duration::from_secs(30));
     }
 

@@ -124,6 +124,15 @@ pub(crate) fn define_and_start(conn: &Connect, name: &str, xml: &str) -> R<Found
     describe(&dom)
 }
 
+/// Starts a defined domain unless it runs.
+pub(crate) fn start_domain(conn: &Connect, name: &str) -> R<FoundDomain> {
+    let dom = conn.lookup_domain_by_name(name)?;
+    if !dom.is_active()? {
+        dom.create()?;
+    }
+    describe(&dom)
+}
+
 /// Stops and undefines a domain; `false` when there was none.
 pub(crate) fn destroy_and_undefine(conn: &Connect, name: &str) -> R<bool> {
     let Some(dom) = absent(conn.lookup_domain_by_name(name), ErrorNumber::NoDomain)? else {
@@ -155,7 +164,10 @@ pub(crate) fn find_volume(
     name: &str,
 ) -> R<Option<VolumeDescription>> {
     let pool = pool(conn, pool_name)?;
-    match absent(pool.lookup_storage_vol_by_name(name), ErrorNumber::NoStorageVolume)? {
+    match absent(
+        pool.lookup_storage_vol_by_name(name),
+        ErrorNumber::NoStorageVolume,
+    )? {
         Some(vol) => {
             let xml = vol.xml_desc(0)?;
             Ok(Some(parse_volume(&xml)?))

@@ -19,8 +19,8 @@ use virt::connect::Connect;
 use crate::config::ResolvedHost;
 use crate::error::{Error, Result};
 use crate::inventory::HostFacts;
-use crate::link::ops::{self, OpError};
 use crate::link::HostLink;
+use crate::link::ops::{self, OpError};
 use crate::pool::{Health, Pool, PoolCapacity};
 use crate::settings::LibvirtSettings;
 use crate::uri::Driver;
@@ -62,7 +62,13 @@ impl LibvirtProvider {
         let hosts = settings.pool.resolve()?;
         let links = hosts
             .iter()
-            .map(|h| HostLink::new(h.name.clone(), h.uri.clone(), settings.timing.call_timeout()))
+            .map(|h| {
+                HostLink::new(
+                    h.name.clone(),
+                    h.uri.clone(),
+                    settings.timing.call_timeout(),
+                )
+            })
             .collect();
         let simulated = hosts.iter().all(|h| h.uri.driver() == Driver::Test);
         Ok(LibvirtProvider {
@@ -187,7 +193,9 @@ impl LibvirtProvider {
         let result = self.links[i].call(operation, f).await;
         if let Err(e @ (Error::HostUnavailable { .. } | Error::Timeout { .. })) = &result {
             tracing::warn!(host = %self.hosts[i].name, error = %e, operation, "libvirt host failed");
-            let _ = self.pool().mark_unhealthy(&self.hosts[i].name, e.to_string());
+            let _ = self
+                .pool()
+                .mark_unhealthy(&self.hosts[i].name, e.to_string());
             self.probes().last_attempt.insert(i, Instant::now());
         }
         result
@@ -225,7 +233,9 @@ impl LibvirtProvider {
                 Ok(v) => out.push((i, v)),
                 Err(e @ (Error::HostUnavailable { .. } | Error::Timeout { .. })) => {
                     tracing::warn!(host = %self.hosts[i].name, error = %e, operation, "libvirt host failed");
-                    let _ = self.pool().mark_unhealthy(&self.hosts[i].name, e.to_string());
+                    let _ = self
+                        .pool()
+                        .mark_unhealthy(&self.hosts[i].name, e.to_string());
                     self.probes().last_attempt.insert(i, Instant::now());
                 }
                 Err(e) => failure = Some(e),
@@ -338,7 +348,10 @@ impl Provider for LibvirtProvider {
         let observed = match self.observe(spec).await? {
             Observation::Present(o) => o,
             Observation::Absent => {
-                return Err(ContractError::not_found(format!("{} does not exist", spec.name())));
+                return Err(ContractError::not_found(format!(
+                    "{} does not exist",
+                    spec.name()
+                )));
             }
         };
         if observed.drift.is_empty() {

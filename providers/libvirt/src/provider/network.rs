@@ -32,7 +32,10 @@ impl LibvirtProvider {
         let found = self
             .on_healthy("lookup network", move |c| ops::find_network(c, &owned))
             .await?;
-        Ok(found.into_iter().filter_map(|(i, x)| x.map(|x| (i, x))).collect())
+        Ok(found
+            .into_iter()
+            .filter_map(|(i, x)| x.map(|x| (i, x)))
+            .collect())
     }
 
     fn network_observed(
@@ -53,7 +56,10 @@ impl LibvirtProvider {
             ));
         }
         let mut outputs = Outputs::default();
-        let hosts: Vec<&str> = copies.iter().map(|(i, _)| self.hosts[*i].name.as_str()).collect();
+        let hosts: Vec<&str> = copies
+            .iter()
+            .map(|(i, _)| self.hosts[*i].name.as_str())
+            .collect();
         outputs.extra.insert("hosts".into(), hosts.join(","));
         Ok(Observed {
             kind: ResourceKind::Network,
@@ -78,7 +84,11 @@ impl LibvirtProvider {
         if copies.is_empty() {
             return Ok(Observation::Absent);
         }
-        Ok(Observation::Present(self.network_observed(name, &copies, Some(want))?))
+        Ok(Observation::Present(self.network_observed(
+            name,
+            &copies,
+            Some(want),
+        )?))
     }
 
     /// Defines the network on every schedulable host that lacks it; at least one host must
@@ -109,7 +119,9 @@ impl LibvirtProvider {
         for i in targets {
             let (xml, owned) = (xml.clone(), name.to_owned());
             match self
-                .on_host(i, "define network", move |c| ops::define_network(c, &owned, &xml))
+                .on_host(i, "define network", move |c| {
+                    ops::define_network(c, &owned, &xml)
+                })
                 .await
             {
                 Ok(_) => {}
@@ -120,7 +132,13 @@ impl LibvirtProvider {
         let copies = self.network_copies(name).await?;
         if copies.is_empty() {
             return Err(last.map_or_else(
-                || ContractError::cloud(nuage_provider::ErrorKind::Capacity, None, "no schedulable libvirt host"),
+                || {
+                    ContractError::cloud(
+                        nuage_provider::ErrorKind::Capacity,
+                        None,
+                        "no schedulable libvirt host",
+                    )
+                },
                 Into::into,
             ));
         }
@@ -138,11 +156,15 @@ impl LibvirtProvider {
         }
         let copies = self.network_copies(network).await?;
         let Some((_, xml)) = copies.into_iter().next() else {
-            return Err(Error::InvalidSpec(format!("network `{network}` does not exist")));
+            return Err(Error::InvalidSpec(format!(
+                "network `{network}` does not exist"
+            )));
         };
         let owned = network.to_owned();
-        self.on_host(i, "define network", move |c| ops::define_network(c, &owned, &xml))
-            .await?;
+        self.on_host(i, "define network", move |c| {
+            ops::define_network(c, &owned, &xml)
+        })
+        .await?;
         Ok(())
     }
 
@@ -158,8 +180,10 @@ impl LibvirtProvider {
         }
         for (i, _) in &copies {
             let owned = name.to_owned();
-            self.on_host(*i, "undefine network", move |c| ops::undefine_network(c, &owned))
-                .await?;
+            self.on_host(*i, "undefine network", move |c| {
+                ops::undefine_network(c, &owned)
+            })
+            .await?;
         }
         Ok(if copies.is_empty() {
             DeleteOutcome::AlreadyAbsent
@@ -223,7 +247,9 @@ impl LibvirtProvider {
         let network = s.network.as_str().to_owned();
         let copies = self.network_copies(&network).await?;
         if copies.is_empty() {
-            return Err(ContractError::not_found(format!("network {network} does not exist")));
+            return Err(ContractError::not_found(format!(
+                "network {network} does not exist"
+            )));
         }
         let mut with = Vec::new();
         for (i, xml) in &copies {
@@ -240,11 +266,16 @@ impl LibvirtProvider {
         Ok(self.subnet_observed(&network, s, &with))
     }
 
-    pub(super) async fn delete_subnet(&self, s: &SubnetSpec) -> nuage_provider::Result<DeleteOutcome> {
+    pub(super) async fn delete_subnet(
+        &self,
+        s: &SubnetSpec,
+    ) -> nuage_provider::Result<DeleteOutcome> {
         let network = s.network.as_str().to_owned();
         let owned = network.clone();
         let users = self
-            .on_healthy("list network users", move |c| ops::domains_on_network(c, &owned))
+            .on_healthy("list network users", move |c| {
+                ops::domains_on_network(c, &owned)
+            })
             .await?;
         if let Some((i, domains)) = users.iter().find(|(_, d)| !d.is_empty()) {
             return Err(ContractError::conflict(format!(

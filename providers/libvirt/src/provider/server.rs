@@ -53,14 +53,19 @@ impl LibvirtProvider {
             ));
         }
         if !s.security_groups.is_empty() {
-            return Err(ContractError::Unsupported("security groups on libvirt hosts".into()));
+            return Err(ContractError::Unsupported(
+                "security groups on libvirt hosts".into(),
+            ));
         }
         let flavor = match &s.flavor {
             Some(name) => self.settings.flavors.iter().find(|f| &f.name == name),
             None => smallest_fitting(&self.settings.flavors, s.vcpus, s.ram_mib),
         }
         .ok_or_else(|| {
-            ContractError::InvalidSpec(format!("no flavor has {} vCPU and {} MiB", s.vcpus, s.ram_mib))
+            ContractError::InvalidSpec(format!(
+                "no flavor has {} vCPU and {} MiB",
+                s.vcpus, s.ram_mib
+            ))
         })?;
         let image_volume = self
             .settings
@@ -86,8 +91,10 @@ impl LibvirtProvider {
         let found = self
             .on_healthy("lookup domain", move |c| ops::find_domain(c, &owned))
             .await?;
-        let mut copies: Vec<(usize, FoundDomain)> =
-            found.into_iter().filter_map(|(i, d)| d.map(|d| (i, d))).collect();
+        let mut copies: Vec<(usize, FoundDomain)> = found
+            .into_iter()
+            .filter_map(|(i, d)| d.map(|d| (i, d)))
+            .collect();
         copies.sort_by_key(|(i, d)| (d.state != DomainState::Running, *i));
         Ok(copies)
     }
@@ -182,6 +189,20 @@ impl LibvirtProvider {
                 .iter()
                 .map(|(j, d)| server_id(&self.hosts[*j].name, &d.description.name))
                 .collect();
+            // A create interrupted between define and start (a crash) left our domain defined
+            // but shut off: finish the job, as create promises a running server.
+            let ours = first.description.tag.as_ref().is_some_and(|t| {
+                t.tenant.as_deref() == Some(spec.meta.tenant())
+                    && t.request.as_deref() == Some(spec.meta.request())
+                    && t.resource.as_deref() == Some(spec.meta.resource())
+            });
+            if ours && first.state == DomainState::Shutoff {
+                let owned = name.to_owned();
+                let started = self
+                    .on_host(*i, "start server", move |c| ops::start_domain(c, &owned))
+                    .await?;
+                return Ok(self.server_observed(*i, &started, Some(&plan), dups));
+            }
             return Ok(self.server_observed(*i, first, Some(&plan), dups));
         }
         let group = spec.meta.request_short();

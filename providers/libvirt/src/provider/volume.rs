@@ -31,7 +31,11 @@ impl LibvirtProvider {
             let (pool, owned) = (self.hosts[i].storage_pool.clone(), name.to_owned());
             let link = std::sync::Arc::clone(&self.links[i]);
             set.spawn(async move {
-                (i, link.call("lookup volume", move |c| ops::find_volume(c, &pool, &owned)).await)
+                (
+                    i,
+                    link.call("lookup volume", move |c| ops::find_volume(c, &pool, &owned))
+                        .await,
+                )
             });
         }
         while let Some(joined) = set.join_next().await {
@@ -40,7 +44,9 @@ impl LibvirtProvider {
                 Ok(Some(v)) => out.push((i, v)),
                 Ok(None) => {}
                 Err(e @ (Error::HostUnavailable { .. } | Error::Timeout { .. })) => {
-                    let _ = self.pool().mark_unhealthy(&self.hosts[i].name, e.to_string());
+                    let _ = self
+                        .pool()
+                        .mark_unhealthy(&self.hosts[i].name, e.to_string());
                 }
                 Err(e) => return Err(e),
             }
@@ -82,7 +88,9 @@ impl LibvirtProvider {
             message: None,
             duplicates: copies[1..]
                 .iter()
-                .map(|(j, d)| volume_id(&self.hosts[*j].name, &self.hosts[*j].storage_pool, &d.name))
+                .map(|(j, d)| {
+                    volume_id(&self.hosts[*j].name, &self.hosts[*j].storage_pool, &d.name)
+                })
                 .collect(),
             simulated: self.simulated(*i),
         }
@@ -131,9 +139,15 @@ impl LibvirtProvider {
         candidates.sort_by_key(|&i| std::cmp::Reverse(rendezvous(name, &self.hosts[i].name)));
         let mut last = None;
         for i in candidates.into_iter().take(HOST_ATTEMPTS) {
-            let (pool, owned, xml) = (self.hosts[i].storage_pool.clone(), name.to_owned(), xml.clone());
+            let (pool, owned, xml) = (
+                self.hosts[i].storage_pool.clone(),
+                name.to_owned(),
+                xml.clone(),
+            );
             match self
-                .on_host(i, "create volume", move |c| ops::create_volume(c, &pool, &owned, &xml))
+                .on_host(i, "create volume", move |c| {
+                    ops::create_volume(c, &pool, &owned, &xml)
+                })
                 .await
             {
                 Ok(desc) => return Ok(self.volume_observed(&[(i, desc)], Some(v.size_gib))),
@@ -142,7 +156,13 @@ impl LibvirtProvider {
             }
         }
         Err(last.map_or_else(
-            || ContractError::cloud(ErrorKind::Capacity, None, "no schedulable libvirt host for the volume"),
+            || {
+                ContractError::cloud(
+                    ErrorKind::Capacity,
+                    None,
+                    "no schedulable libvirt host for the volume",
+                )
+            },
             Into::into,
         ))
     }
@@ -151,8 +171,10 @@ impl LibvirtProvider {
         let copies = self.volume_copies(name).await?;
         for (i, _) in &copies {
             let (pool, owned) = (self.hosts[*i].storage_pool.clone(), name.to_owned());
-            self.on_host(*i, "delete volume", move |c| ops::delete_volume(c, &pool, &owned))
-                .await?;
+            self.on_host(*i, "delete volume", move |c| {
+                ops::delete_volume(c, &pool, &owned)
+            })
+            .await?;
         }
         Ok(if copies.is_empty() {
             DeleteOutcome::AlreadyAbsent

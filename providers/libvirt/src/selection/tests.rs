@@ -16,7 +16,14 @@ fn pool(hosts: &[(&str, &str, u32, u64)]) -> Pool {
                 uri: HostUri::parse("test:///default").unwrap(),
                 labels: HostLabels {
                     rack: Some((*rack).into()),
-                    site: Some(if rack.starts_with('x') { "lyon" } else { "paris" }.into()),
+                    site: Some(
+                        if rack.starts_with('x') {
+                            "lyon"
+                        } else {
+                            "paris"
+                        }
+                        .into(),
+                    ),
                     ..Default::default()
                 },
                 overcommit: None,
@@ -363,6 +370,8 @@ fn a_site_restricts_the_hosts() {
     r.site = Some("lyon".into());
     assert_eq!(hosts_of(&p.select(&r).unwrap()), ["b"]);
     r.site = Some("marseille".into());
-    let Error::NoCapacity(s) = p.select(&r).unwrap_err() else { panic!() };
+    let Error::NoCapacity(s) = p.select(&r).unwrap_err() else {
+        panic!()
+    };
     assert_eq!(s.other_site, 2);
 }

@@ -25,10 +25,7 @@ pub struct NetworkSpec {
 /// The DHCP range a subnet of the network gets: from its first host address (skipping the
 /// network's gateway) to the last before its broadcast address. `None` when the subnet is not
 /// inside the network or leaves no address.
-pub fn dhcp_range(
-    network: (Ipv4Addr, u8),
-    subnet: (Ipv4Addr, u8),
-) -> Option<(Ipv4Addr, Ipv4Addr)> {
+pub fn dhcp_range(network: (Ipv4Addr, u8), subnet: (Ipv4Addr, u8)) -> Option<(Ipv4Addr, Ipv4Addr)> {
     let (net, net_prefix) = (u32::from(network.0), network.1);
     let (sub, sub_prefix) = (u32::from(subnet.0), subnet.1);
     if !(net_prefix..=30).contains(&sub_prefix) {
@@ -74,12 +71,18 @@ pub fn parse_network_ip(xml: &str) -> Result<Option<(Ipv4Addr, u8)>> {
             .filter(|p| *p <= 32)
             .ok_or_else(|| Error::Xml(format!("bad prefix `{p}`")))?,
         (None, Some(m)) => {
-            let m: Ipv4Addr = m.parse().map_err(|_| Error::Xml(format!("bad netmask `{m}`")))?;
+            let m: Ipv4Addr = m
+                .parse()
+                .map_err(|_| Error::Xml(format!("bad netmask `{m}`")))?;
             u32::from(m).count_ones() as u8
         }
         (None, None) => 24,
     };
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix))
+    };
     Ok(Some((Ipv4Addr::from(u32::from(address) & mask), prefix)))
 }
 
@@ -164,9 +167,15 @@ mod tests {
     fn subnet_ranges_skip_the_gateway_and_stay_inside() {
         let net = (Ipv4Addr::new(10, 0, 0, 0), 16);
         let r = dhcp_range(net, (Ipv4Addr::new(10, 0, 0, 0), 24)).unwrap();
-        assert_eq!(r, (Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 254)));
+        assert_eq!(
+            r,
+            (Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 254))
+        );
         let r = dhcp_range(net, (Ipv4Addr::new(10, 0, 5, 0), 24)).unwrap();
-        assert_eq!(r, (Ipv4Addr::new(10, 0, 5, 1), Ipv4Addr::new(10, 0, 5, 254)));
+        assert_eq!(
+            r,
+            (Ipv4Addr::new(10, 0, 5, 1), Ipv4Addr::new(10, 0, 5, 254))
+        );
         assert_eq!(dhcp_range(net, (Ipv4Addr::new(10, 1, 0, 0), 24)), None);
         assert_eq!(dhcp_range(net, (Ipv4Addr::new(10, 0, 0, 0), 8)), None);
         let xml = network_xml(&NetworkSpec {
