@@ -22,6 +22,7 @@
 mod config;
 mod contract_error;
 mod error;
+#[cfg_attr(not(feature = "libvirt"), allow(dead_code))]
 mod ids;
 mod inventory;
 #[cfg(feature = "libvirt")]

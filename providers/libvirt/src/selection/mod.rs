@@ -7,8 +7,6 @@
 
 mod shortfall;
 
-use std::collections::HashMap;
-
 pub use shortfall::Shortfall;
 
 use crate::error::{Error, Result};
@@ -73,20 +71,22 @@ impl Pool {
                 )));
             }
         }
-        // Group members per host and per rack, existing domains first.
-        let mut on_host: HashMap<usize, u32> = HashMap::new();
+        // Group members per host and per rack, existing domains first; dense vectors indexed
+        // by host, so the scan below does no hashing.
+        let mut on_host: Vec<u32> = Vec::new();
         let mut on_rack: Vec<u32> = Vec::new();
         if let Some(group) = &request.group {
+            on_host = vec![0; self.hosts.len()];
             on_rack = vec![0; self.rack_count];
             if let Some(hosts) = self.groups.get(group) {
                 for (&i, &n) in hosts {
-                    on_host.insert(i, n);
+                    on_host[i] = n;
                     on_rack[self.hosts[i].rack] += n;
                 }
             }
         }
         // Usage added by this request's earlier servers.
-        let mut added: HashMap<usize, (u64, u64)> = HashMap::new();
+        let mut added: Vec<(u64, u64)> = vec![(0, 0); self.hosts.len()];
 
         let mut order: Vec<usize> = (0..request.servers.len()).collect();
         order.sort_by(|&a, &b| {
@@ -100,11 +100,10 @@ impl Pool {
             let d = &request.servers[k];
             let i = self.best_host(d, request, &on_host, &on_rack, &added)?;
             chosen[k] = i;
-            let e = added.entry(i).or_insert((0, 0));
-            e.0 += u64::from(d.vcpus);
-            e.1 += d.memory_mib;
+            added[i].0 += u64::from(d.vcpus);
+            added[i].1 += d.memory_mib;
             if request.group.is_some() {
-                *on_host.entry(i).or_insert(0) += 1;
+                on_host[i] += 1;
                 on_rack[self.hosts[i].rack] += 1;
             }
         }
@@ -123,9 +122,9 @@ impl Pool {
         &self,
         d: &Demand,
         request: &Request,
-        on_host: &HashMap<usize, u32>,
+        on_host: &[u32],
         on_rack: &[u32],
-        added: &HashMap<usize, (u64, u64)>,
+        added: &[(u64, u64)],
     ) -> Result<usize> {
         let grouped = request.group.is_some();
         let mut short = Shortfall::new(d, self.hosts.len());
@@ -142,7 +141,7 @@ impl Pool {
                 short.count_unschedulable(h);
                 continue;
             }
-            let (av, am) = added.get(&i).copied().unwrap_or((0, 0));
+            let (av, am) = added[i];
             let (lim_v, lim_m) = (h.vcpu_limit(), h.memory_limit_mib());
             let free_v = lim_v.saturating_sub(h.used_vcpus + av);
             let free_m = lim_m.saturating_sub(h.used_memory_mib + am);
@@ -156,7 +155,7 @@ impl Pool {
                 continue;
             }
             let (host_n, rack_n) = if grouped {
-                (on_host.get(&i).copied().unwrap_or(0), on_rack[h.rack])
+                (on_host[i], on_rack[h.rack])
             } else {
                 (0, 0)
             };
