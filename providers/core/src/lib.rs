@@ -27,6 +27,7 @@ mod provider;
 mod registry;
 mod secret;
 mod serde_ms;
+pub mod sim;
 mod spec;
 mod wait;
 

@@ -24,3 +24,18 @@ pub(crate) mod option {
         Ok(Option::<u64>::deserialize(deserializer)?.map(Duration::from_millis))
     }
 }
+
+/// Serializes a duration as milliseconds.
+pub(crate) fn serialize<S: serde::Serializer>(
+    value: &std::time::Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Deserializes a duration from milliseconds.
+pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<std::time::Duration, D::Error> {
+    <u64 as serde::Deserialize>::deserialize(deserializer).map(std::time::Duration::from_millis)
+}
