@@ -167,6 +167,8 @@ def write_all(stack):
     if stack.cinder:
         cinder_dir = stack.conf_dir("cinder")
         shutil.copy(os.path.join(venv_etc, "cinder", "api-paste.ini"), cinder_dir)
+        # The list filters Cinder accepts (name, metadata, status...) as deployed by default.
+        shutil.copy(os.path.join(venv_etc, "cinder", "resource_filters.json"), cinder_dir)
         cinder = {
             "DEFAULT": {
                 "use_stderr": "true", "transport_url": stack.transport_url,
@@ -174,6 +176,7 @@ def write_all(stack):
                 "my_ip": "127.0.0.1", "state_path": os.path.join(state, "cinder"),
                 "api_paste_config": os.path.join(cinder_dir, "api-paste.ini"),
                 "osapi_volume_workers": "1",
+                "resource_query_filters_file": os.path.join(cinder_dir, "resource_filters.json"),
             },
             "fake": {"volume_driver": "cinder.tests.fake_driver.FakeLoggingVolumeDriver",
                      "volume_backend_name": "fake"},

@@ -122,9 +122,11 @@ impl OpenStackProvider {
         }
         let flavor_ref = self.flavor_for(body).await?;
         let image_ref = self.image_for(body).await?;
+        let mut port_id = None;
         let (networks, security_groups) = match &body.subnet {
             Some(subnet) => {
                 let port = self.port_for(spec, subnet.as_str(), body).await?;
+                port_id = Some(port.id.clone());
                 (vec![json!({"port": port.id})], Vec::new())
             }
             None => {
@@ -155,7 +157,20 @@ impl OpenStackProvider {
                 .as_ref()
                 .map(|d| base64::engine::general_purpose::STANDARD.encode(d)),
         };
-        let id = self.nova.create_server(&request).await?;
+        let id = match self.nova.create_server(&request).await {
+            Ok(id) => id,
+            Err(e) => {
+                // Refused for good (bad flavor, quota): the port would only be litter. For
+                // passing failures it stays, and the retry reuses it.
+                if let Some(port) = port_id
+                    && !e.kind().is_retryable()
+                    && let Err(cleanup) = self.neutron.delete(Collection::Ports, &port).await
+                {
+                    tracing::warn!(port = %port, error = %cleanup, "could not remove the port of a refused server");
+                }
+                return Err(e);
+            }
+        };
         tracing::info!(server = %spec.name(), id = %id, "server creation started");
         match self.nova.server(&id).await? {
             Some(server) => Ok(server_observed(body, &server)),
