@@ -188,6 +188,7 @@ async fn sleeping_rss(url: &str, runs: usize) -> (u64, u64, f64) {
 
 fn psql(db: &str, sql: &str) {
     let ok = Command::new("psql")
+        .env("PGOPTIONS", "--client-min-messages=warning")
         .args([
             "-h",
             "127.0.0.1",
@@ -265,6 +266,12 @@ fn pgbench(clients: u32, secs: u32) -> f64 {
         .unwrap_or_else(|| panic!("no tps in pgbench output: {text}"))
 }
 
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 fn main() {
     let quick = std::env::var("NUAGE_WF_BENCH_QUICK").is_ok();
     let (runs, steps, pg_secs, sleepers) = if quick {
@@ -294,14 +301,15 @@ fn main() {
             .unwrap_or_default()
     );
     println!("machine: {machine}");
+    println!("load average at start: {}", loadavg());
+    // each engine configuration runs right after pgbench with as many clients,
+    // so both see the same machine
     let mut tps = Vec::new();
-    for c in [1u32, 4] {
-        let t = pgbench(c, pg_secs);
-        println!("pgbench -N -c {c} -T {pg_secs}: {t:.0} tps");
-        tps.push((c, t));
-    }
     let mut rows = Vec::new();
     for workers in [1usize, 2, 4] {
+        let t = pgbench(workers as u32, pg_secs);
+        println!("pgbench -N -c {workers} -T {pg_secs}: {t:.0} tps");
+        tps.push((workers, t));
         let db = fresh_pg("engine");
         let r = rt.block_on(throughput(
             &format!("PostgreSQL, {workers} worker(s)"),
@@ -314,7 +322,12 @@ fn main() {
             "postgres",
             &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
         );
-        println!("{}: {:.0} steps/s", r.label, r.steps as f64 / r.secs);
+        println!(
+            "{}: {:.0} steps/s ({:.0}% of pgbench)",
+            r.label,
+            r.steps as f64 / r.secs,
+            100.0 * r.steps as f64 / r.secs / t
+        );
         rows.push(r);
     }
     for workers in [1usize, 4] {
@@ -334,6 +347,7 @@ fn main() {
     let url = format!("sqlite:{}", dir.path().join("sleepers.db").display());
     let (before, after, ramp) = rt.block_on(sleeping_rss(&url, sleepers));
 
+    println!("load average at end: {}", loadavg());
     println!();
     println!("| configuration | steps | seconds | steps/s | per-step p50 | per-step p99 |");
     println!("|---|---:|---:|---:|---:|---:|");
@@ -349,7 +363,14 @@ fn main() {
         );
     }
     for (c, t) in &tps {
-        println!("| pgbench -N, {c} client(s) (reference) | | {pg_secs} | {t:.0} tps | | |");
+        let engine = rows
+            .iter()
+            .find(|r| r.label == format!("PostgreSQL, {c} worker(s)"))
+            .map(|r| r.steps as f64 / r.secs);
+        println!(
+            "| pgbench -N, {c} client(s) (reference) | | {pg_secs} | {t:.0} tps | engine/pgbench: {:.0}% | |",
+            100.0 * engine.unwrap_or(0.0) / t
+        );
     }
     println!();
     println!(
