@@ -7,7 +7,6 @@
 //! also measures Nova and Neutron lookups (`observe`) against the full stack.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::time::{Duration, Instant};

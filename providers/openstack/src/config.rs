@@ -80,7 +80,9 @@ mod secs {
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let secs = f64::deserialize(d)?;
         if !(secs.is_finite() && secs >= 0.0) {
-            return Err(serde::de::Error::custom("a duration in seconds must be >= 0"));
+            return Err(serde::de::Error::custom(
+                "a duration in seconds must be >= 0",
+            ));
         }
         Ok(Duration::from_secs_f64(secs))
     }
@@ -147,8 +149,7 @@ impl OpenStackConfig {
                 _,
             ) => {
                 return Err(Error::Config(
-                    "an application credential given by name needs `username` or `user_id`"
-                        .into(),
+                    "an application credential given by name needs `username` or `user_id`".into(),
                 ));
             }
             _ => {}
@@ -260,12 +261,19 @@ impl Scope {
 
     fn validate(&self) -> Result<()> {
         match self {
-            Scope::Project { id: None, name: None, .. } => {
-                Err(Error::Config("project scope needs an `id` or a `name`".into()))
-            }
-            Scope::Domain { id: None, name: None } => {
-                Err(Error::Config("domain scope needs an `id` or a `name`".into()))
-            }
+            Scope::Project {
+                id: None,
+                name: None,
+                ..
+            } => Err(Error::Config(
+                "project scope needs an `id` or a `name`".into(),
+            )),
+            Scope::Domain {
+                id: None,
+                name: None,
+            } => Err(Error::Config(
+                "domain scope needs an `id` or a `name`".into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -406,7 +414,12 @@ mod tests {
             secret: Secret::new("s").into(),
         };
         cfg.auth.scope = Some(Scope::project("p", "Default"));
-        assert!(cfg.validate().unwrap_err().to_string().contains("own scope"));
+        assert!(
+            cfg.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("own scope")
+        );
         let unknown = serde_json::from_value::<OpenStackConfig>(serde_json::json!({
             "instance": "x", "auth": {"auth_url": "http://k/v3",
             "credentials": {"method": "password", "username": "u", "password": "p"}},
@@ -422,7 +435,13 @@ mod tests {
         let secret = SecretRef::File { file: dir.clone() }.resolve().unwrap();
         assert_eq!(secret.expose(), "s3cret");
         std::fs::remove_file(&dir).unwrap();
-        let err = SecretRef::File { file: dir }.resolve().unwrap_err().to_string();
-        assert!(err.contains("NotFound") || err.contains("not found"), "{err}");
+        let err = SecretRef::File { file: dir }
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("NotFound") || err.contains("not found"),
+            "{err}"
+        );
     }
 }

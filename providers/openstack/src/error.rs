@@ -11,25 +11,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// An OpenStack API answered with an error status.
-    #[error("{service} {method} {path}: HTTP {status}{}: {message}{}", code_suffix(.code), request_suffix(.request_id))]
-    Api {
-        /// Service type that answered (`compute`, `network`, `identity`...).
-        service: &'static str,
-        /// HTTP method.
-        method: String,
-        /// Request path, without query string.
-        path: String,
-        /// HTTP status.
-        status: u16,
-        /// The service's own error code (`badRequest`, `OverQuota`, `itemNotFound`...).
-        code: Option<String>,
-        /// The service's message, tags stripped.
-        message: String,
-        /// `x-openstack-request-id` of the failed call.
-        request_id: Option<String>,
-        /// Delay asked by `Retry-After` (or the body's `retryAfter`).
-        retry_after: Option<Duration>,
-    },
+    #[error("{0}")]
+    Api(Box<ApiError>),
     /// The request did not get an answer (connection refused or reset, timeout).
     #[error("{service} {method} {path}: {message}")]
     Transport {
@@ -101,6 +84,28 @@ pub enum Error {
     Invalid(String),
 }
 
+/// The details of an error answer of an OpenStack API.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{service} {method} {path}: HTTP {status}{}: {message}{}", code_suffix(.code), request_suffix(.request_id))]
+pub struct ApiError {
+    /// Service type that answered (`compute`, `network`, `identity`...).
+    pub service: &'static str,
+    /// HTTP method.
+    pub method: String,
+    /// Request path, without query string.
+    pub path: String,
+    /// HTTP status.
+    pub status: u16,
+    /// The service's own error code (`badRequest`, `OverQuota`, `itemNotFound`...).
+    pub code: Option<String>,
+    /// The service's message, tags stripped.
+    pub message: String,
+    /// `x-openstack-request-id` of the failed call.
+    pub request_id: Option<String>,
+    /// Delay asked by `Retry-After` (or the body's `retryAfter`).
+    pub retry_after: Option<Duration>,
+}
+
 fn code_suffix(code: &Option<String>) -> String {
     code.as_ref().map(|c| format!(" {c}")).unwrap_or_default()
 }
@@ -126,13 +131,7 @@ impl Error {
     /// and connection failures transient.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Api {
-                status,
-                code,
-                message,
-                retry_after,
-                ..
-            } => classify(*status, code.as_deref(), message, *retry_after),
+            Error::Api(e) => classify(e.status, e.code.as_deref(), &e.message, e.retry_after),
             Error::Transport { .. } => ErrorKind::Transient,
             Error::Decode { .. } => ErrorKind::Transient,
             Error::NoEndpoint { .. } | Error::Config(_) | Error::Unsupported(_) => {
@@ -156,7 +155,7 @@ impl Error {
     /// HTTP status of an API error.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api { status, .. } => Some(*status),
+            Error::Api(e) => Some(e.status),
             _ => None,
         }
     }
@@ -169,9 +168,8 @@ impl Error {
     /// The `x-openstack-request-id` of the failed call, when there was one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Api { request_id, .. } | Error::Auth { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Error::Api(e) => e.request_id.as_deref(),
+            Error::Auth { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -179,9 +177,9 @@ impl Error {
     /// The native code kept in the contract's error: the service's code, else `HTTP <status>`.
     fn native_code(&self) -> Option<String> {
         match self {
-            Error::Api { status, code, .. } => Some(match code {
-                Some(code) => format!("{code} (HTTP {status})"),
-                None => format!("HTTP {status}"),
+            Error::Api(e) => Some(match &e.code {
+                Some(code) => format!("{code} (HTTP {})", e.status),
+                None => format!("HTTP {}", e.status),
             }),
             Error::Failed { code: Some(c), .. } => Some(format!("fault {c}")),
             Error::Auth { .. } => Some("HTTP 401".to_owned()),
@@ -242,7 +240,7 @@ mod tests {
     use super::*;
 
     fn api(status: u16, code: Option<&str>, message: &str) -> Error {
-        Error::Api {
+        Error::Api(Box::new(ApiError {
             service: "compute",
             method: "POST".into(),
             path: "/v2.1/servers".into(),
@@ -251,25 +249,50 @@ mod tests {
             message: message.into(),
             request_id: Some("req-1".into()),
             retry_after: Some(Duration::from_secs(3)),
-        }
+        }))
     }
 
     #[test]
     fn statuses_map_to_neutral_kinds() {
         let cases = [
-            (400, None, "Flavor 999 could not be found.", ErrorKind::Terminal),
+            (
+                400,
+                None,
+                "Flavor 999 could not be found.",
+                ErrorKind::Terminal,
+            ),
             (
                 400,
                 None,
                 "Invalid volume: Volume status must be available or error",
                 ErrorKind::Conflict,
             ),
-            (401, None, "The request you have made requires authentication.", ErrorKind::Auth),
-            (403, Some("forbidden"), "Quota exceeded for instances", ErrorKind::Quota),
-            (403, Some("forbidden"), "Policy doesn't allow", ErrorKind::Auth),
+            (
+                401,
+                None,
+                "The request you have made requires authentication.",
+                ErrorKind::Auth,
+            ),
+            (
+                403,
+                Some("forbidden"),
+                "Quota exceeded for instances",
+                ErrorKind::Quota,
+            ),
+            (
+                403,
+                Some("forbidden"),
+                "Policy doesn't allow",
+                ErrorKind::Auth,
+            ),
             (404, Some("itemNotFound"), "gone", ErrorKind::NotFound),
             (409, Some("conflictingRequest"), "busy", ErrorKind::Conflict),
-            (409, Some("OverQuota"), "Quota exceeded for resources", ErrorKind::Quota),
+            (
+                409,
+                Some("OverQuota"),
+                "Quota exceeded for resources",
+                ErrorKind::Quota,
+            ),
             (
                 413,
                 Some("overLimit"),
@@ -294,10 +317,19 @@ mod tests {
             ),
             (500, None, "boom", ErrorKind::Transient),
             (503, None, "later", ErrorKind::Transient),
-            (406, None, "Version 2.200 is not supported", ErrorKind::Terminal),
+            (
+                406,
+                None,
+                "Version 2.200 is not supported",
+                ErrorKind::Terminal,
+            ),
         ];
         for (status, code, message, kind) in cases {
-            assert_eq!(api(status, code, message).kind(), kind, "{status} {message}");
+            assert_eq!(
+                api(status, code, message).kind(),
+                kind,
+                "{status} {message}"
+            );
         }
     }
 

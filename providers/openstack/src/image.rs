@@ -99,20 +99,30 @@ impl Glance {
                 .list(&[("name", format!("{os}-{version}")), active])
                 .await?;
         }
-        Ok(found.into_iter().max_by(|a, b| a.created_at.cmp(&b.created_at)))
+        Ok(found
+            .into_iter()
+            .max_by(|a, b| a.created_at.cmp(&b.created_at)))
     }
 
     /// An image by id or, failing that, by exact name (active only).
     pub async fn find_ref(&self, reference: &str) -> Result<Option<Image>> {
         let by_id = self
-            .list(&[("id", reference.to_owned()), ("status", "active".to_owned())])
+            .list(&[
+                ("id", reference.to_owned()),
+                ("status", "active".to_owned()),
+            ])
             .await?;
         if let Some(image) = by_id.into_iter().next() {
             return Ok(Some(image));
         }
         let by_name = self
-            .list(&[("name", reference.to_owned()), ("status", "active".to_owned())])
+            .list(&[
+                ("name", reference.to_owned()),
+                ("status", "active".to_owned()),
+            ])
             .await?;
-        Ok(by_name.into_iter().max_by(|a, b| a.created_at.cmp(&b.created_at)))
+        Ok(by_name
+            .into_iter()
+            .max_by(|a, b| a.created_at.cmp(&b.created_at)))
     }
 }

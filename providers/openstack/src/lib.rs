@@ -26,17 +26,17 @@ mod network;
 mod provider;
 mod volume;
 
+pub use auth::{Catalog, CatalogEndpoint, CatalogService, Request, Session, Token};
 pub use compute::{
     CreateServer, Fault, Flavor as NovaFlavor, MAX_MICROVERSION, MIN_MICROVERSION, Microversion,
     Nova, Server, ServerAddress, VolumeAttachment, negotiate,
 };
+pub use config::{AuthConfig, Credentials, Interface, OpenStackConfig, Scope, SecretRef};
+pub use error::{ApiError, Error, Result};
+pub use http::Reply;
 pub use image::{Glance, Image};
 pub use network::{
     Collection, FixedIp, Network, Neutron, Port, SecurityGroup, SecurityGroupRule, Subnet,
 };
 pub use provider::OpenStackProvider;
-pub use volume::{CreateVolume, Cinder, VOLUME_MICROVERSION, Volume, VolumeAttachmentRef};
-pub use auth::{Catalog, CatalogEndpoint, CatalogService, Request, Session, Token};
-pub use config::{AuthConfig, Credentials, Interface, OpenStackConfig, Scope, SecretRef};
-pub use error::{Error, Result};
-pub use http::Reply;
+pub use volume::{Cinder, CreateVolume, VOLUME_MICROVERSION, Volume, VolumeAttachmentRef};

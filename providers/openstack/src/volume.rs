@@ -104,7 +104,12 @@ impl Cinder {
             volumes: Vec<Volume>,
         }
         let reply = self
-            .call(Method::GET, "volumes/detail", &[("name", name.to_owned())], None)
+            .call(
+                Method::GET,
+                "volumes/detail",
+                &[("name", name.to_owned())],
+                None,
+            )
             .await?;
         let mut volumes = reply.json::<List>()?.volumes;
         volumes.retain(|v| v.name.as_deref() == Some(name));
@@ -117,7 +122,10 @@ impl Cinder {
         struct One {
             volume: Volume,
         }
-        match self.call(Method::GET, &format!("volumes/{id}"), &[], None).await {
+        match self
+            .call(Method::GET, &format!("volumes/{id}"), &[], None)
+            .await
+        {
             Ok(reply) => Ok(Some(reply.json::<One>()?.volume)),
             Err(e) if e.is_status(404) => Ok(None),
             Err(e) => Err(e),
@@ -148,7 +156,10 @@ impl Cinder {
 
     /// Starts deleting a volume. `false` if it was already gone.
     pub async fn delete(&self, id: &str) -> Result<bool> {
-        match self.call(Method::DELETE, &format!("volumes/{id}"), &[], None).await {
+        match self
+            .call(Method::DELETE, &format!("volumes/{id}"), &[], None)
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) if e.is_status(404) => Ok(false),
             Err(e) => Err(e),
@@ -158,8 +169,13 @@ impl Cinder {
     /// Grows a volume (attached ones too).
     pub async fn extend(&self, id: &str, new_size_gib: u32) -> Result<()> {
         let body = json!({ "os-extend": { "new_size": new_size_gib } });
-        self.call(Method::POST, &format!("volumes/{id}/action"), &[], Some(&body))
-            .await
-            .map(drop)
+        self.call(
+            Method::POST,
+            &format!("volumes/{id}/action"),
+            &[],
+            Some(&body),
+        )
+        .await
+        .map(drop)
     }
 }

@@ -62,9 +62,16 @@ async fn password_auth_scopes_to_a_project_or_a_domain() {
     let stack = common::keystone();
     let session = Session::new(&password_config(Some(Scope::project("nuage", "Default")))).unwrap();
     let token = session.token().await.unwrap();
-    assert_eq!(token.project_id.as_deref(), Some(stack.str("/user/project_id").as_str()));
+    assert_eq!(
+        token.project_id.as_deref(),
+        Some(stack.str("/user/project_id").as_str())
+    );
     assert_eq!(token.user_id, stack.str("/user/id"));
-    assert!(token.roles.iter().any(|r| r == "member"), "{:?}", token.roles);
+    assert!(
+        token.roles.iter().any(|r| r == "member"),
+        "{:?}",
+        token.roles
+    );
     assert!(token.expires_at > chrono::Utc::now());
     let mut projects = list_my_projects(&session).await.unwrap();
     projects.sort();
@@ -89,7 +96,10 @@ async fn password_auth_scopes_to_a_project_or_a_domain() {
     domain.auth.scope = Some(Scope::domain(stack.str("/domain_user/domain")));
     let session = Session::new(&domain).unwrap();
     let token = session.token().await.unwrap();
-    assert_eq!(token.domain_id.as_deref(), Some(stack.str("/domain_user/domain_id").as_str()));
+    assert_eq!(
+        token.domain_id.as_deref(),
+        Some(stack.str("/domain_user/domain_id").as_str())
+    );
     assert_eq!(token.project_id, None);
     // ... and to its project, named within that domain.
     domain.auth.scope = Some(Scope::project(
@@ -97,7 +107,10 @@ async fn password_auth_scopes_to_a_project_or_a_domain() {
         stack.str("/domain_user/domain"),
     ));
     let token = Session::new(&domain).unwrap().token().await.unwrap();
-    assert_eq!(token.project_id.as_deref(), Some(stack.str("/domain_user/project_id").as_str()));
+    assert_eq!(
+        token.project_id.as_deref(),
+        Some(stack.str("/domain_user/project_id").as_str())
+    );
 }
 
 #[tokio::test]
@@ -106,7 +119,10 @@ async fn application_credentials_authenticate_by_id_and_by_name() {
     let secret = stack.str("/application_credential/secret");
     let session = Session::new(&app_credential_config(&secret)).unwrap();
     let token = session.token().await.unwrap();
-    assert_eq!(token.project_id.as_deref(), Some(stack.str("/user/project_id").as_str()));
+    assert_eq!(
+        token.project_id.as_deref(),
+        Some(stack.str("/user/project_id").as_str())
+    );
     assert_eq!(token.user_id, stack.str("/user/id"));
     assert!(!list_my_projects(&session).await.unwrap().is_empty());
 
@@ -120,7 +136,10 @@ async fn application_credentials_authenticate_by_id_and_by_name() {
         secret: Secret::new(secret).into(),
     };
     let token = Session::new(&by_name).unwrap().token().await.unwrap();
-    assert_eq!(token.project_id.as_deref(), Some(stack.str("/user/project_id").as_str()));
+    assert_eq!(
+        token.project_id.as_deref(),
+        Some(stack.str("/user/project_id").as_str())
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -139,7 +158,10 @@ async fn wrong_secrets_are_auth_errors_that_never_show_the_secret() {
     let err = session.token().await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Auth);
-    assert!(err.request_id().is_some_and(|id| id.starts_with("req-")), "{err:?}");
+    assert!(
+        err.request_id().is_some_and(|id| id.starts_with("req-")),
+        "{err:?}"
+    );
     let contract: nuage_provider::Error = err.clone().into();
     assert_eq!(contract.kind(), ErrorKind::Auth);
     assert!(!contract.is_retryable());
@@ -181,7 +203,10 @@ async fn wrong_secrets_are_auth_errors_that_never_show_the_secret() {
         assert!(!format!("{err:?} {err} {session:?} {config:?}").contains(secret));
     }
     assert!(text.contains("keystone token issued"), "{text}");
-    assert!(text.contains("request_id=\"req-") || text.contains("request_id=req-"), "{text}");
+    assert!(
+        text.contains("request_id=\"req-") || text.contains("request_id=req-"),
+        "{text}"
+    );
     assert!(text.contains("openstack call refused"), "{text}");
 }
 
@@ -269,23 +294,39 @@ async fn endpoints_are_selected_by_type_interface_and_region() {
     );
     // RegionTwo has no admin endpoint, and no network service at all.
     config.interface = Interface::Admin;
-    let err = Session::new(&config).unwrap().endpoint("compute").await.unwrap_err();
+    let err = Session::new(&config)
+        .unwrap()
+        .endpoint("compute")
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NoEndpoint { .. }), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Terminal);
     let err = two.endpoint("network").await.unwrap_err().to_string();
-    assert!(err.contains("the catalog offers compute, identity"), "{err}");
+    assert!(
+        err.contains("the catalog offers compute, identity"),
+        "{err}"
+    );
 
     // Without a region, compute (offered in two regions) is ambiguous and refused.
     config.interface = Interface::Public;
     config.region = None;
-    let err = Session::new(&config).unwrap().endpoint("compute").await.unwrap_err();
-    assert!(err.to_string().contains("several regions (RegionOne, RegionTwo)"), "{err}");
+    let err = Session::new(&config)
+        .unwrap()
+        .endpoint("compute")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("several regions (RegionOne, RegionTwo)"),
+        "{err}"
+    );
 
     // An override wins over the catalog, with the project substituted.
     config.region = Some("RegionOne".into());
-    config
-        .endpoint_overrides
-        .insert("volumev3".into(), "http://cinder.example/v3/%(project_id)s".into());
+    config.endpoint_overrides.insert(
+        "volumev3".into(),
+        "http://cinder.example/v3/%(project_id)s".into(),
+    );
     let session = Session::new(&config).unwrap();
     let project = session.token().await.unwrap().project_id.clone().unwrap();
     assert_eq!(

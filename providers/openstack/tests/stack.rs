@@ -49,12 +49,22 @@ async fn network_and_subnet(
     test: &str,
     cidr: &str,
 ) -> (ResourceSpec, ResourceSpec, String) {
-    let net = spec(test, "net", SpecBody::Network(NetworkSpec { cidr: "10.0.0.0/8".parse().unwrap() }));
+    let net = spec(
+        test,
+        "net",
+        SpecBody::Network(NetworkSpec {
+            cidr: "10.0.0.0/8".parse().unwrap(),
+        }),
+    );
     let net_id = p.create(&net).await.unwrap().cloud_id;
     let subnet = spec(
         test,
         "subnet",
-        SpecBody::Subnet(SubnetSpec { network: net_id, cidr: cidr.parse().unwrap(), zone: None }),
+        SpecBody::Subnet(SubnetSpec {
+            network: net_id,
+            cidr: cidr.parse().unwrap(),
+            zone: None,
+        }),
     );
     let subnet_id = p.create(&subnet).await.unwrap().cloud_id.to_string();
     (net, subnet, subnet_id)
@@ -66,19 +76,36 @@ async fn network_security_group_and_server_with_volume_from_creation_to_deletion
     let test = "lifecycle";
 
     // Network and subnet; creating again returns the same ones.
-    let net = spec(test, "net", SpecBody::Network(NetworkSpec { cidr: "10.20.0.0/16".parse().unwrap() }));
+    let net = spec(
+        test,
+        "net",
+        SpecBody::Network(NetworkSpec {
+            cidr: "10.20.0.0/16".parse().unwrap(),
+        }),
+    );
     assert!(p.observe(&net).await.unwrap().is_absent());
     let network = p.create(&net).await.unwrap();
     assert_eq!(network.state, ResourceState::Ready);
     assert_eq!(p.create(&net).await.unwrap().cloud_id, network.cloud_id);
-    let subnet = spec(test, "subnet", SpecBody::Subnet(SubnetSpec {
-        network: network.cloud_id.clone(),
-        cidr: "10.20.1.0/24".parse().unwrap(),
-        zone: None,
-    }));
+    let subnet = spec(
+        test,
+        "subnet",
+        SpecBody::Subnet(SubnetSpec {
+            network: network.cloud_id.clone(),
+            cidr: "10.20.1.0/24".parse().unwrap(),
+            zone: None,
+        }),
+    );
     let sub = p.create(&subnet).await.unwrap();
     assert_eq!(p.create(&subnet).await.unwrap().cloud_id, sub.cloud_id);
-    assert!(p.observe(&subnet).await.unwrap().present().unwrap().is_up_to_date());
+    assert!(
+        p.observe(&subnet)
+            .await
+            .unwrap()
+            .present()
+            .unwrap()
+            .is_up_to_date()
+    );
 
     // A security group with SSH in and HTTPS out; the rules read back without drift.
     let rules = vec![
@@ -95,10 +122,20 @@ async fn network_security_group_and_server_with_volume_from_creation_to_deletion
             remote: "0.0.0.0/0".parse().unwrap(),
         },
     ];
-    let sg = spec(test, "sg", SpecBody::SecurityGroup(SecurityGroupSpec { network: None, rules: rules.clone() }));
+    let sg = spec(
+        test,
+        "sg",
+        SpecBody::SecurityGroup(SecurityGroupSpec {
+            network: None,
+            rules: rules.clone(),
+        }),
+    );
     let group = p.create(&sg).await.unwrap();
     assert!(group.is_up_to_date(), "{:?}", group.drift);
-    assert_eq!(group.outputs.extra["rules"], "2", "the default egress rules were replaced");
+    assert_eq!(
+        group.outputs.extra["rules"], "2",
+        "the default egress rules were replaced"
+    );
     // Rules changed in the spec: observe reports drift, update converges.
     let mut more = rules.clone();
     more.push(SecurityRule {
@@ -107,33 +144,63 @@ async fn network_security_group_and_server_with_volume_from_creation_to_deletion
         ports: None,
         remote: "0.0.0.0/0".parse().unwrap(),
     });
-    let sg2 = ResourceSpec::new(sg.meta.clone(), SpecBody::SecurityGroup(SecurityGroupSpec { network: None, rules: more }));
+    let sg2 = ResourceSpec::new(
+        sg.meta.clone(),
+        SpecBody::SecurityGroup(SecurityGroupSpec {
+            network: None,
+            rules: more,
+        }),
+    );
     let drift = p.observe(&sg2).await.unwrap().into_present().unwrap().drift;
     assert_eq!(drift[0].field, "rules");
     assert!(p.update(&sg2).await.unwrap().is_up_to_date());
 
     // A volume, then a server on the subnet with the group.
-    let vol = spec(test, "data", SpecBody::Volume(VolumeSpec { size_gib: 1, zone: None, volume_type: None }));
+    let vol = spec(
+        test,
+        "data",
+        SpecBody::Volume(VolumeSpec {
+            size_gib: 1,
+            zone: None,
+            volume_type: None,
+        }),
+    );
     p.create(&vol).await.unwrap();
     let volume = wait_until_ready(&p, &vol, &wait()).await.unwrap();
     assert_eq!(volume.outputs.size_gib, Some(1));
-    let srv = spec(test, "web", SpecBody::Server(server_body(
-        Some(sub.cloud_id.as_str()),
-        vec![group.cloud_id.to_string()],
-    )));
+    let srv = spec(
+        test,
+        "web",
+        SpecBody::Server(server_body(
+            Some(sub.cloud_id.as_str()),
+            vec![group.cloud_id.to_string()],
+        )),
+    );
     let created = p.create(&srv).await.unwrap();
-    assert!(matches!(created.state, ResourceState::Creating | ResourceState::Ready));
+    assert!(matches!(
+        created.state,
+        ResourceState::Creating | ResourceState::Ready
+    ));
     let server = wait_until_ready(&p, &srv, &wait()).await.unwrap();
     assert_eq!(server.native_state, "ACTIVE");
     assert_eq!(server.cloud_id, created.cloud_id);
-    assert_eq!(server.outputs.flavor.as_deref(), Some("m1.small"), "smallest flavor with 1 vCPU and 1 GiB");
+    assert_eq!(
+        server.outputs.flavor.as_deref(),
+        Some("m1.small"),
+        "smallest flavor with 1 vCPU and 1 GiB"
+    );
     let ip = server.outputs.addresses[0].ip;
     assert!(ip.to_string().starts_with("10.20.1."), "{ip}");
     // Creating it again returns it, no second server.
     assert_eq!(p.create(&srv).await.unwrap().cloud_id, server.cloud_id);
     assert_eq!(p.nova().servers_named(&srv.name()).await.unwrap().len(), 1);
     // Nova carries the identity as metadata, the port the security group.
-    let nova_server = p.nova().server(server.cloud_id.as_str()).await.unwrap().unwrap();
+    let nova_server = p
+        .nova()
+        .server(server.cloud_id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(nova_server.metadata, srv.meta.tags());
     let ports: Vec<nuage_provider_openstack::Port> = p
         .neutron()
@@ -143,15 +210,25 @@ async fn network_security_group_and_server_with_volume_from_creation_to_deletion
     assert_eq!(ports[0].security_groups, vec![group.cloud_id.to_string()]);
 
     // Attach the volume through Nova.
-    let att = spec(test, "data-on-web", SpecBody::Attachment(AttachmentSpec {
-        server: server.cloud_id.clone(),
-        volume: volume.cloud_id.clone(),
-        device: None,
-    }));
+    let att = spec(
+        test,
+        "data-on-web",
+        SpecBody::Attachment(AttachmentSpec {
+            server: server.cloud_id.clone(),
+            volume: volume.cloud_id.clone(),
+            device: None,
+        }),
+    );
     p.create(&att).await.unwrap();
     let attached = wait_until_ready(&p, &att, &wait()).await.unwrap();
     assert_eq!(attached.native_state, "in-use");
-    assert!(attached.outputs.device.as_deref().is_some_and(|d| d.starts_with("/dev/")));
+    assert!(
+        attached
+            .outputs
+            .device
+            .as_deref()
+            .is_some_and(|d| d.starts_with("/dev/"))
+    );
     assert_eq!(p.create(&att).await.unwrap().cloud_id, attached.cloud_id);
     // Deleting the attached volume is a conflict, and changes nothing.
     let err = p.delete(&vol).await.unwrap_err();
@@ -164,13 +241,25 @@ async fn network_security_group_and_server_with_volume_from_creation_to_deletion
     assert_eq!(p.delete(&att).await.unwrap(), DeleteOutcome::AlreadyAbsent);
     assert_eq!(p.delete(&srv).await.unwrap(), DeleteOutcome::Deleted);
     assert!(p.observe(&srv).await.unwrap().is_absent());
-    assert!(p.neutron().named::<serde_json::Value>(nuage_provider_openstack::Collection::Ports, &srv.name()).await.unwrap().is_empty(), "the port went with the server");
+    assert!(
+        p.neutron()
+            .named::<serde_json::Value>(nuage_provider_openstack::Collection::Ports, &srv.name())
+            .await
+            .unwrap()
+            .is_empty(),
+        "the port went with the server"
+    );
     assert_eq!(p.delete(&srv).await.unwrap(), DeleteOutcome::AlreadyAbsent);
     assert_eq!(p.delete(&vol).await.unwrap(), DeleteOutcome::InProgress);
     wait_until_absent(&p, &vol, &wait()).await.unwrap();
     assert_eq!(p.delete(&vol).await.unwrap(), DeleteOutcome::AlreadyAbsent);
     for r in [&sg, &subnet, &net] {
-        assert_eq!(p.delete(r).await.unwrap(), DeleteOutcome::Deleted, "{}", r.kind());
+        assert_eq!(
+            p.delete(r).await.unwrap(),
+            DeleteOutcome::Deleted,
+            "{}",
+            r.kind()
+        );
         assert!(p.observe(r).await.unwrap().is_absent());
         assert_eq!(p.delete(r).await.unwrap(), DeleteOutcome::AlreadyAbsent);
     }
@@ -181,7 +270,11 @@ async fn capabilities_list_flavors_images_and_zones() {
     let p = provider("nuage");
     let caps = p.capabilities().await.unwrap();
     assert_eq!(caps.kinds.len(), ResourceKind::ALL.len());
-    assert!(caps.flavors.iter().any(|f| f.name == "m1.tiny" && f.vcpus == 1 && f.ram_mib == 512));
+    assert!(
+        caps.flavors
+            .iter()
+            .any(|f| f.name == "m1.tiny" && f.vcpus == 1 && f.ram_mib == 512)
+    );
     assert!(caps.has_image(&ImageRef::new("debian", "12")));
     assert!(caps.has_image(&ImageRef::new("ubuntu", "24.04")));
     assert_eq!(caps.zones, vec!["nova".to_owned()]);
@@ -201,23 +294,43 @@ async fn real_errors_bad_flavor_unknown_image_and_missing_subnet() {
     let bad_flavor = spec(test, "bad-flavor", SpecBody::Server(body));
     let err = p.create(&bad_flavor).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Terminal, "{err}");
-    assert!(err.to_string().contains("Flavor m1.nonexistent could not be found"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Flavor m1.nonexistent could not be found"),
+        "{err}"
+    );
     assert_eq!(err.native_code(), Some("badRequest (HTTP 400)"));
-    assert!(p.observe(&bad_flavor).await.unwrap().is_absent(), "nothing was created");
+    assert!(
+        p.observe(&bad_flavor).await.unwrap().is_absent(),
+        "nothing was created"
+    );
 
     // An OS version Glance has no image for: terminal, before Nova is asked.
     let mut body = server_body(Some(&subnet_id), vec![]);
     body.image = ImageRef::new("debian", "99");
-    let err = p.create(&spec(test, "no-image", SpecBody::Server(body))).await.unwrap_err();
+    let err = p
+        .create(&spec(test, "no-image", SpecBody::Server(body)))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Terminal, "{err}");
-    assert!(err.to_string().contains("no active image for debian 99"), "{err}");
+    assert!(
+        err.to_string().contains("no active image for debian 99"),
+        "{err}"
+    );
 
     // An image id configured by hand that Glance does not know: Nova's own 400.
     let mut config = common::full().user_config("stack-tests", "nuage");
-    config.images.insert("debian 12".into(), "6b4f3c5e-0000-4000-8000-000000000000".into());
+    config.images.insert(
+        "debian 12".into(),
+        "6b4f3c5e-0000-4000-8000-000000000000".into(),
+    );
     let mapped = OpenStackProvider::new(config).unwrap();
     let err = mapped
-        .create(&spec(test, "bad-image", SpecBody::Server(server_body(Some(&subnet_id), vec![]))))
+        .create(&spec(
+            test,
+            "bad-image",
+            SpecBody::Server(server_body(Some(&subnet_id), vec![])),
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Terminal, "{err}");
@@ -239,11 +352,22 @@ async fn real_errors_bad_flavor_unknown_image_and_missing_subnet() {
         .await
         .unwrap_err();
     assert_eq!(nova_err.status(), Some(400), "{nova_err}");
-    assert!(nova_err.request_id().is_some_and(|id| id.starts_with("req-")));
+    assert!(
+        nova_err
+            .request_id()
+            .is_some_and(|id| id.starts_with("req-"))
+    );
 
     // A subnet that does not exist.
     let err = p
-        .create(&spec(test, "no-subnet", SpecBody::Server(server_body(Some("00000000-0000-4000-8000-000000000001"), vec![]))))
+        .create(&spec(
+            test,
+            "no-subnet",
+            SpecBody::Server(server_body(
+                Some("00000000-0000-4000-8000-000000000001"),
+                vec![],
+            )),
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Terminal, "{err}");
@@ -271,13 +395,27 @@ async fn quotas_exceeded_in_nova_neutron_and_cinder_are_quota_errors() {
     assert!(p.observe(&big).await.unwrap().is_absent());
 
     // Neutron: a second network → 409 OverQuota, which is quota, not conflict.
-    let second = spec(test, "net2", SpecBody::Network(NetworkSpec { cidr: "10.41.0.0/16".parse().unwrap() }));
+    let second = spec(
+        test,
+        "net2",
+        SpecBody::Network(NetworkSpec {
+            cidr: "10.41.0.0/16".parse().unwrap(),
+        }),
+    );
     let err = p.create(&second).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Quota, "{err}");
     assert!(err.native_code().unwrap().contains("OverQuota"), "{err:?}");
 
     // Cinder: 2 GiB > 1 GiB → 413 overLimit, which is quota, not throttling.
-    let vol = spec(test, "vol", SpecBody::Volume(VolumeSpec { size_gib: 2, zone: None, volume_type: None }));
+    let vol = spec(
+        test,
+        "vol",
+        SpecBody::Volume(VolumeSpec {
+            size_gib: 2,
+            zone: None,
+            volume_type: None,
+        }),
+    );
     let err = p.create(&vol).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Quota, "{err}");
     assert!(p.observe(&vol).await.unwrap().is_absent());
@@ -292,7 +430,11 @@ async fn deleting_twice_and_deleting_what_never_existed_succeed() {
     let p = provider("nuage");
     let test = "twice";
     let (net, subnet, subnet_id) = network_and_subnet(&p, test, "10.50.0.0/24").await;
-    let srv = spec(test, "vm", SpecBody::Server(server_body(Some(&subnet_id), vec![])));
+    let srv = spec(
+        test,
+        "vm",
+        SpecBody::Server(server_body(Some(&subnet_id), vec![])),
+    );
     let created = p.create(&srv).await.unwrap();
     wait_until_ready(&p, &srv, &wait()).await.unwrap();
 
@@ -300,20 +442,58 @@ async fn deleting_twice_and_deleting_what_never_existed_succeed() {
     // changes nothing.
     let err = p.delete(&subnet).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
-    assert!(err.native_code().unwrap().contains("SubnetInUse"), "{err:?}");
+    assert!(
+        err.native_code().unwrap().contains("SubnetInUse"),
+        "{err:?}"
+    );
     assert!(p.observe(&subnet).await.unwrap().is_ready());
 
     // Nova itself: DELETE twice in a row is accepted, then 404 once gone.
-    assert!(p.nova().delete_server(created.cloud_id.as_str()).await.unwrap());
-    let _ = p.nova().delete_server(created.cloud_id.as_str()).await.unwrap();
-    assert!(p.nova().wait_gone(created.cloud_id.as_str(), Duration::from_secs(60), Duration::from_millis(200)).await.unwrap());
-    assert!(!p.nova().delete_server(created.cloud_id.as_str()).await.unwrap(), "404 → false");
+    assert!(
+        p.nova()
+            .delete_server(created.cloud_id.as_str())
+            .await
+            .unwrap()
+    );
+    let _ = p
+        .nova()
+        .delete_server(created.cloud_id.as_str())
+        .await
+        .unwrap();
+    assert!(
+        p.nova()
+            .wait_gone(
+                created.cloud_id.as_str(),
+                Duration::from_secs(60),
+                Duration::from_millis(200)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !p.nova()
+            .delete_server(created.cloud_id.as_str())
+            .await
+            .unwrap(),
+        "404 → false"
+    );
 
     // The adapter: the server is gone but its port is not; delete cleans it, then nothing is left.
     assert_eq!(p.delete(&srv).await.unwrap(), DeleteOutcome::Deleted);
     assert_eq!(p.delete(&srv).await.unwrap(), DeleteOutcome::AlreadyAbsent);
-    let never = spec(test, "never", SpecBody::Volume(VolumeSpec { size_gib: 1, zone: None, volume_type: None }));
-    assert_eq!(p.delete(&never).await.unwrap(), DeleteOutcome::AlreadyAbsent);
+    let never = spec(
+        test,
+        "never",
+        SpecBody::Volume(VolumeSpec {
+            size_gib: 1,
+            zone: None,
+            volume_type: None,
+        }),
+    );
+    assert_eq!(
+        p.delete(&never).await.unwrap(),
+        DeleteOutcome::AlreadyAbsent
+    );
 
     for r in [&subnet, &net] {
         assert_eq!(p.delete(r).await.unwrap(), DeleteOutcome::Deleted);
@@ -326,7 +506,9 @@ async fn proxied(test_timeout: Duration) -> (OpenStackProvider, Proxy) {
     let compute = common::full().str("/endpoints/compute");
     let proxy = Proxy::start(&origin(&compute)).await;
     let mut config = common::full().user_config("stack-tests-proxied", "nuage");
-    config.endpoint_overrides.insert("compute".into(), format!("{}{}", proxy.url, path(&compute)));
+    config
+        .endpoint_overrides
+        .insert("compute".into(), format!("{}{}", proxy.url, path(&compute)));
     config.request_timeout = test_timeout;
     (OpenStackProvider::new(config).unwrap(), proxy)
 }
@@ -334,25 +516,48 @@ async fn proxied(test_timeout: Duration) -> (OpenStackProvider, Proxy) {
 #[tokio::test]
 async fn injected_throttling_errors_and_slowness_map_to_neutral_kinds() {
     let (p, proxy) = proxied(Duration::from_secs(2)).await;
-    let probe = spec("faults", "probe", SpecBody::Server(server_body(None, vec![])));
-    assert!(p.observe(&probe).await.unwrap().is_absent(), "the proxy forwards");
+    let probe = spec(
+        "faults",
+        "probe",
+        SpecBody::Server(server_body(None, vec![])),
+    );
+    assert!(
+        p.observe(&probe).await.unwrap().is_absent(),
+        "the proxy forwards"
+    );
 
     // 429 with Retry-After: throttled, with the delay.
     proxy.inject(Rule {
         method: Some("GET"),
         path_contains: "/servers".into(),
-        fault: Fault::Status { status: 429, retry_after: Some("7".into()), body: r#"{"message": "Rate limit exceeded"}"#.into() },
+        fault: Fault::Status {
+            status: 429,
+            retry_after: Some("7".into()),
+            body: r#"{"message": "Rate limit exceeded"}"#.into(),
+        },
         times: 1,
     });
     let err = p.observe(&probe).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Throttled { retry_after: Some(Duration::from_secs(7)) }, "{err}");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Throttled {
+            retry_after: Some(Duration::from_secs(7))
+        },
+        "{err}"
+    );
     assert!(err.to_string().contains("req-injected-by-proxy"), "{err}");
 
     // 413 overLimit with the delay in the body (Nova's rate-limit shape): throttled.
     proxy.inject(Rule {
         method: Some("GET"),
         path_contains: "/servers".into(),
-        fault: Fault::Status { status: 413, retry_after: None, body: r#"{"overLimit": {"code": 413, "message": "Too many requests", "retryAfter": "2"}}"#.into() },
+        fault: Fault::Status {
+            status: 413,
+            retry_after: None,
+            body:
+                r#"{"overLimit": {"code": 413, "message": "Too many requests", "retryAfter": "2"}}"#
+                    .into(),
+        },
         times: 1,
     });
     let err = p.observe(&probe).await.unwrap_err();
@@ -404,7 +609,11 @@ async fn injected_throttling_errors_and_slowness_map_to_neutral_kinds() {
     proxy.inject(Rule {
         method: Some("GET"),
         path_contains: "/servers".into(),
-        fault: Fault::Status { status: 401, retry_after: None, body: "{}".into() },
+        fault: Fault::Status {
+            status: 401,
+            retry_after: None,
+            body: "{}".into(),
+        },
         times: 2,
     });
     assert_eq!(p.observe(&probe).await.unwrap_err().kind(), ErrorKind::Auth);
@@ -417,13 +626,20 @@ async fn a_server_gone_to_error_surfaces_its_fault() {
     let plain = provider("nuage");
     let test = "fault";
     let (net, subnet, subnet_id) = network_and_subnet(&plain, test, "10.60.0.0/24").await;
-    let srv = spec(test, "doomed", SpecBody::Server(server_body(Some(&subnet_id), vec![])));
+    let srv = spec(
+        test,
+        "doomed",
+        SpecBody::Server(server_body(Some(&subnet_id), vec![])),
+    );
 
     // Every server Nova shows through the proxy turns ERROR with a fault.
     proxy.inject(Rule {
         method: Some("GET"),
         path_contains: "/servers".into(),
-        fault: Fault::ServerError { code: 500, message: "No valid host was found. There are not enough hosts available.".into() },
+        fault: Fault::ServerError {
+            code: 500,
+            message: "No valid host was found. There are not enough hosts available.".into(),
+        },
         times: usize::MAX,
     });
     let created = p.create(&srv).await.unwrap();
@@ -431,12 +647,26 @@ async fn a_server_gone_to_error_surfaces_its_fault() {
     let observed = p.observe(&srv).await.unwrap().into_present().unwrap();
     assert_eq!(observed.state, ResourceState::Failed);
     assert_eq!(observed.native_state, "ERROR");
-    assert!(observed.message.as_deref().unwrap().starts_with("No valid host was found"));
+    assert!(
+        observed
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("No valid host was found")
+    );
     let err = wait_until_ready(&p, &srv, &wait()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Terminal);
     assert!(err.to_string().contains("No valid host was found"), "{err}");
     // The REST layer's own wait reports the fault too, as a capacity problem.
-    let err = p.nova().wait_active(created.cloud_id.as_str(), Duration::from_secs(10), Duration::from_millis(200)).await.unwrap_err();
+    let err = p
+        .nova()
+        .wait_active(
+            created.cloud_id.as_str(),
+            Duration::from_secs(10),
+            Duration::from_millis(200),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Capacity, "{err}");
     assert!(err.to_string().contains("No valid host"), "{err}");
 
@@ -453,22 +683,43 @@ async fn a_server_gone_to_error_surfaces_its_fault() {
 #[tokio::test]
 async fn observe_of_a_missing_dependency_is_absent_and_bad_specs_change_nothing() {
     let p = provider("nuage");
-    let att = spec("deps", "att", SpecBody::Attachment(AttachmentSpec {
-        server: "00000000-0000-4000-8000-000000000002".into(),
-        volume: "00000000-0000-4000-8000-000000000003".into(),
-        device: None,
-    }));
+    let att = spec(
+        "deps",
+        "att",
+        SpecBody::Attachment(AttachmentSpec {
+            server: "00000000-0000-4000-8000-000000000002".into(),
+            volume: "00000000-0000-4000-8000-000000000003".into(),
+            device: None,
+        }),
+    );
     assert_eq!(p.observe(&att).await.unwrap(), Observation::Absent);
     assert_eq!(p.delete(&att).await.unwrap(), DeleteOutcome::AlreadyAbsent);
     let err = p.create(&att).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 
     // Invalid specs are refused before any call.
-    let bad = spec("deps", "zero", SpecBody::Volume(VolumeSpec { size_gib: 0, zone: None, volume_type: None }));
+    let bad = spec(
+        "deps",
+        "zero",
+        SpecBody::Volume(VolumeSpec {
+            size_gib: 0,
+            zone: None,
+            volume_type: None,
+        }),
+    );
     let err = p.create(&bad).await.unwrap_err();
-    assert!(matches!(err, nuage_provider::Error::InvalidSpec(_)), "{err}");
+    assert!(
+        matches!(err, nuage_provider::Error::InvalidSpec(_)),
+        "{err}"
+    );
     let mut dedicated = server_body(None, vec![]);
     dedicated.dedicated = true;
-    let err = p.create(&spec("deps", "dedicated", SpecBody::Server(dedicated))).await.unwrap_err();
-    assert!(matches!(err, nuage_provider::Error::Unsupported(_)), "{err}");
+    let err = p
+        .create(&spec("deps", "dedicated", SpecBody::Server(dedicated)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, nuage_provider::Error::Unsupported(_)),
+        "{err}"
+    );
 }

@@ -87,9 +87,16 @@ impl Catalog {
             detail,
         };
         if services.is_empty() {
-            let mut types: Vec<&str> = self.services.iter().map(|s| s.service_type.as_str()).collect();
+            let mut types: Vec<&str> = self
+                .services
+                .iter()
+                .map(|s| s.service_type.as_str())
+                .collect();
             types.sort_unstable();
-            return Err(no_endpoint(format!("the catalog offers {}", types.join(", "))));
+            return Err(no_endpoint(format!(
+                "the catalog offers {}",
+                types.join(", ")
+            )));
         }
         // The exact type first, then its aliases in their listed order.
         let rank = |t: &str| {
@@ -161,30 +168,72 @@ mod tests {
     #[test]
     fn selects_by_type_interface_and_region() {
         let c = catalog();
-        assert_eq!(c.endpoint("compute", Interface::Public, Some("One")).unwrap(), "http://c1/pub");
-        assert_eq!(c.endpoint("compute", Interface::Internal, Some("One")).unwrap(), "http://c1/int");
-        assert_eq!(c.endpoint("compute", Interface::Public, Some("Two")).unwrap(), "http://c2/pub");
-        assert_eq!(c.endpoint("network", Interface::Public, None).unwrap(), "http://n");
+        assert_eq!(
+            c.endpoint("compute", Interface::Public, Some("One"))
+                .unwrap(),
+            "http://c1/pub"
+        );
+        assert_eq!(
+            c.endpoint("compute", Interface::Internal, Some("One"))
+                .unwrap(),
+            "http://c1/int"
+        );
+        assert_eq!(
+            c.endpoint("compute", Interface::Public, Some("Two"))
+                .unwrap(),
+            "http://c2/pub"
+        );
+        assert_eq!(
+            c.endpoint("network", Interface::Public, None).unwrap(),
+            "http://n"
+        );
     }
 
     #[test]
     fn prefers_the_exact_type_over_aliases() {
         let c = catalog();
-        assert_eq!(c.endpoint("volumev3", Interface::Public, None).unwrap(), "http://v3/v3/p");
-        assert_eq!(c.endpoint("block-storage", Interface::Public, None).unwrap(), "http://bs/v3/p");
-        assert_eq!(c.endpoint("volume", Interface::Public, None).unwrap(), "http://v3/v3/p");
+        assert_eq!(
+            c.endpoint("volumev3", Interface::Public, None).unwrap(),
+            "http://v3/v3/p"
+        );
+        assert_eq!(
+            c.endpoint("block-storage", Interface::Public, None)
+                .unwrap(),
+            "http://bs/v3/p"
+        );
+        assert_eq!(
+            c.endpoint("volume", Interface::Public, None).unwrap(),
+            "http://v3/v3/p"
+        );
     }
 
     #[test]
     fn explains_what_is_missing() {
         let c = catalog();
-        let err = c.endpoint("compute", Interface::Public, None).unwrap_err().to_string();
+        let err = c
+            .endpoint("compute", Interface::Public, None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("several regions (One, Two)"), "{err}");
-        let err = c.endpoint("compute", Interface::Admin, Some("One")).unwrap_err().to_string();
-        assert!(err.contains("internal in One, public in One, public in Two"), "{err}");
-        let err = c.endpoint("image", Interface::Public, None).unwrap_err().to_string();
-        assert!(err.contains("offers block-storage, compute, network, volumev3"), "{err}");
-        let err = c.endpoint("network", Interface::Public, Some("Three")).unwrap_err();
+        let err = c
+            .endpoint("compute", Interface::Admin, Some("One"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("internal in One, public in One, public in Two"),
+            "{err}"
+        );
+        let err = c
+            .endpoint("image", Interface::Public, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("offers block-storage, compute, network, volumev3"),
+            "{err}"
+        );
+        let err = c
+            .endpoint("network", Interface::Public, Some("Three"))
+            .unwrap_err();
         assert!(matches!(err, Error::NoEndpoint { .. }));
     }
 }

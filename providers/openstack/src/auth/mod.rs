@@ -140,7 +140,9 @@ impl Session {
     }
 
     fn is_fresh(&self, token: &Token) -> bool {
-        let lifetime = (token.expires_at - token.issued_at).to_std().unwrap_or_default();
+        let lifetime = (token.expires_at - token.issued_at)
+            .to_std()
+            .unwrap_or_default();
         let margin = self.margin.min(lifetime / 2);
         let margin = chrono::Duration::from_std(margin).unwrap_or_default();
         Utc::now() + margin < token.expires_at
@@ -173,12 +175,12 @@ impl Session {
         let reply = match self.transport.send(call).await {
             Ok(reply) => reply,
             // Keystone answers 404 for an unknown application credential: a refusal too.
-            Err(Error::Api {
-                status: 401 | 404,
-                message,
-                request_id,
-                ..
-            }) => return Err(Error::Auth { message, request_id }),
+            Err(Error::Api(e)) if matches!(e.status, 401 | 404) => {
+                return Err(Error::Auth {
+                    message: e.message,
+                    request_id: e.request_id,
+                });
+            }
             Err(e) => return Err(e),
         };
         let value = reply

@@ -70,9 +70,7 @@ impl Identity {
         let mut auth = json!({"identity": identity});
         if let Some(scope) = scope {
             auth["scope"] = match scope {
-                Scope::Project {
-                    id: Some(id), ..
-                } => json!({"project": {"id": id}}),
+                Scope::Project { id: Some(id), .. } => json!({"project": {"id": id}}),
                 Scope::Project { name, domain, .. } => {
                     json!({"project": {"name": name, "domain": {"name": domain}}})
                 }
@@ -163,7 +161,10 @@ mod tests {
             password: Secret::new("pw"),
         };
         let body = password.request_body(Some(&Scope::project("p", "D")));
-        assert_eq!(body["auth"]["identity"]["password"]["user"]["password"], "pw");
+        assert_eq!(
+            body["auth"]["identity"]["password"]["user"]["password"],
+            "pw"
+        );
         assert_eq!(body["auth"]["scope"]["project"]["domain"]["name"], "D");
         let body = password.request_body(Some(&Scope::Domain {
             id: Some("d1".into()),
@@ -180,7 +181,10 @@ mod tests {
             secret: Secret::new("s"),
         };
         let body = by_name.request_body(None);
-        assert_eq!(body["auth"]["identity"]["methods"], json!(["application_credential"]));
+        assert_eq!(
+            body["auth"]["identity"]["methods"],
+            json!(["application_credential"])
+        );
         assert_eq!(
             body["auth"]["identity"]["application_credential"]["user"],
             json!({"name": "u", "domain": {"name": "Default"}})

@@ -42,7 +42,10 @@ impl Nova {
     pub async fn microversion(&self) -> Result<Microversion> {
         self.version
             .get_or_try_init(|| async {
-                let reply = self.session.send(Request::new(SERVICE, Method::GET, "")).await?;
+                let reply = self
+                    .session
+                    .send(Request::new(SERVICE, Method::GET, ""))
+                    .await?;
                 let chosen = reply.json::<version::VersionDoc>()?.negotiate()?;
                 tracing::debug!(microversion = %chosen, "compute microversion negotiated");
                 Ok(chosen)
@@ -100,7 +103,10 @@ impl Nova {
         struct One {
             server: Server,
         }
-        match self.call(Method::GET, &format!("servers/{id}"), &[], None).await {
+        match self
+            .call(Method::GET, &format!("servers/{id}"), &[], None)
+            .await
+        {
             Ok(reply) => Ok(Some(reply.json::<One>()?.server)),
             Err(e) if e.is_status(404) => Ok(None),
             Err(e) => Err(e),
@@ -271,7 +277,9 @@ impl Nova {
         struct ZoneState {
             available: bool,
         }
-        let reply = self.call(Method::GET, "os-availability-zone", &[], None).await?;
+        let reply = self
+            .call(Method::GET, "os-availability-zone", &[], None)
+            .await?;
         Ok(reply
             .json::<Zones>()?
             .zones
@@ -319,7 +327,10 @@ mod tests {
         .unwrap();
         assert_eq!(server.flavor_name().as_deref(), Some("m1.small"));
         assert_eq!(server.image_id().as_deref(), Some("img"));
-        assert_eq!(server.fault_message().as_deref(), Some("No valid host was found. "));
+        assert_eq!(
+            server.fault_message().as_deref(),
+            Some("No valid host was found. ")
+        );
         let volume_backed: Server =
             serde_json::from_value(json!({"id": "s", "name": "n", "status": "BUILD", "image": ""}))
                 .unwrap();

@@ -72,7 +72,10 @@ impl Server {
 
     /// The image id, unless volume-backed.
     pub fn image_id(&self) -> Option<String> {
-        self.image.get("id").and_then(Value::as_str).map(str::to_owned)
+        self.image
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     }
 
     /// The fault message, if any.

@@ -86,7 +86,7 @@ fn seconds_value(value: &Value) -> Option<Duration> {
 }
 
 fn secs(s: f64) -> Option<Duration> {
-    (s.is_finite() && s >= 0.0 && s < 86_400.0).then(|| Duration::from_secs_f64(s))
+    (s.is_finite() && (0.0..86_400.0).contains(&s)).then(|| Duration::from_secs_f64(s))
 }
 
 /// Strips HTML tags (Glance's 404 bodies carry some), collapses whitespace, bounds the length.
@@ -186,7 +186,10 @@ mod tests {
         );
         let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
         let d = retry_after(&later).unwrap();
-        assert!(d > Duration::from_secs(27) && d <= Duration::from_secs(30), "{d:?}");
+        assert!(
+            d > Duration::from_secs(27) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
         assert_eq!(retry_after("soon"), None);
     }
 }

@@ -12,7 +12,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{ApiError, Error, Result};
 
 /// Header carrying the token.
 const AUTH_HEADER: &str = "X-Auth-Token";
@@ -77,7 +77,10 @@ impl Transport {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(connect_timeout)
-            .user_agent(concat!("nuage-provider-openstack/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "nuage-provider-openstack/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
         Ok(Transport { client })
@@ -161,7 +164,7 @@ impl Transport {
             message = %fault.message,
             "openstack call refused"
         );
-        Err(Error::Api {
+        Err(Error::Api(Box::new(ApiError {
             service: call.service,
             method: call.method.to_string(),
             path,
@@ -170,7 +173,7 @@ impl Transport {
             message: fault.message,
             request_id,
             retry_after,
-        })
+        })))
     }
 }
 
@@ -220,6 +223,9 @@ mod tests {
     fn joins_and_strips() {
         assert_eq!(join("http://h/v2.1/", "/servers"), "http://h/v2.1/servers");
         assert_eq!(join("http://h", "v2.0/networks"), "http://h/v2.0/networks");
-        assert_eq!(path_of("http://h:1/v3/auth/tokens?nocatalog"), "/v3/auth/tokens");
+        assert_eq!(
+            path_of("http://h:1/v3/auth/tokens?nocatalog"),
+            "/v3/auth/tokens"
+        );
     }
 }

@@ -88,12 +88,16 @@ impl Neutron {
         collection: Collection,
         query: &[(&str, String)],
     ) -> Result<Vec<T>> {
-        let reply = self.call(Method::GET, collection.path(), query, None).await?;
+        let reply = self
+            .call(Method::GET, collection.path(), query, None)
+            .await?;
         let mut body: Map<String, Value> = reply.json()?;
-        let items = body.remove(collection.plural()).ok_or_else(|| Error::Decode {
-            service: SERVICE,
-            message: format!("no `{}` in the listing", collection.plural()),
-        })?;
+        let items = body
+            .remove(collection.plural())
+            .ok_or_else(|| Error::Decode {
+                service: SERVICE,
+                message: format!("no `{}` in the listing", collection.plural()),
+            })?;
         serde_json::from_value(items).map_err(|e| Error::Decode {
             service: SERVICE,
             message: e.to_string(),
@@ -101,21 +105,31 @@ impl Neutron {
     }
 
     /// Items of a collection with exactly this name.
-    pub async fn named<T: DeserializeOwned>(&self, collection: Collection, name: &str) -> Result<Vec<T>> {
+    pub async fn named<T: DeserializeOwned>(
+        &self,
+        collection: Collection,
+        name: &str,
+    ) -> Result<Vec<T>> {
         self.list(collection, &[("name", name.to_owned())]).await
     }
 
     /// One item, `None` if Neutron does not know it.
-    pub async fn get<T: DeserializeOwned>(&self, collection: Collection, id: &str) -> Result<Option<T>> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        collection: Collection,
+        id: &str,
+    ) -> Result<Option<T>> {
         let path = format!("{}/{id}", collection.path());
         match self.call(Method::GET, &path, &[], None).await {
             Ok(reply) => {
                 let mut body: Map<String, Value> = reply.json()?;
                 let item = body.remove(collection.singular()).unwrap_or(Value::Null);
-                serde_json::from_value(item).map(Some).map_err(|e| Error::Decode {
-                    service: SERVICE,
-                    message: e.to_string(),
-                })
+                serde_json::from_value(item)
+                    .map(Some)
+                    .map_err(|e| Error::Decode {
+                        service: SERVICE,
+                        message: e.to_string(),
+                    })
             }
             Err(e) if e.is_status(404) => Ok(None),
             Err(e) => Err(e),
@@ -123,9 +137,15 @@ impl Neutron {
     }
 
     /// Creates an item from its attributes (`{"name": ..., ...}`).
-    pub async fn create<T: DeserializeOwned>(&self, collection: Collection, attributes: Value) -> Result<T> {
+    pub async fn create<T: DeserializeOwned>(
+        &self,
+        collection: Collection,
+        attributes: Value,
+    ) -> Result<T> {
         let body = json!({ collection.singular(): attributes });
-        let reply = self.call(Method::POST, collection.path(), &[], Some(&body)).await?;
+        let reply = self
+            .call(Method::POST, collection.path(), &[], Some(&body))
+            .await?;
         let mut body: Map<String, Value> = reply.json()?;
         let item = body.remove(collection.singular()).unwrap_or(Value::Null);
         serde_json::from_value(item).map_err(|e| Error::Decode {
@@ -138,7 +158,9 @@ impl Neutron {
     pub async fn update(&self, collection: Collection, id: &str, attributes: Value) -> Result<()> {
         let body = json!({ collection.singular(): attributes });
         let path = format!("{}/{id}", collection.path());
-        self.call(Method::PUT, &path, &[], Some(&body)).await.map(drop)
+        self.call(Method::PUT, &path, &[], Some(&body))
+            .await
+            .map(drop)
     }
 
     /// Deletes an item. `false` if it was already gone.
@@ -155,7 +177,9 @@ impl Neutron {
     pub async fn set_tags(&self, collection: Collection, id: &str, tags: &[String]) -> Result<()> {
         let path = format!("{}/{id}/tags", collection.path());
         let body = json!({ "tags": tags });
-        self.call(Method::PUT, &path, &[], Some(&body)).await.map(drop)
+        self.call(Method::PUT, &path, &[], Some(&body))
+            .await
+            .map(drop)
     }
 
     /// Adds a security group rule.

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use nuage_provider::{CloudId, Drift, Observed, Outputs, ResourceKind, ResourceMeta, ResourceState};
+use nuage_provider::{
+    CloudId, Drift, Observed, Outputs, ResourceKind, ResourceMeta, ResourceState,
+};
 
 /// How an object with the right name relates to a spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +21,10 @@ pub(crate) enum Claim {
 
 /// Neutron tags for an identity: `nuage:tenant=<tenant>`... sorted.
 pub(crate) fn neutron_tags(meta: &ResourceMeta) -> Vec<String> {
-    meta.tags().into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+    meta.tags()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect()
 }
 
 /// Whether Neutron tags designate this identity.
@@ -30,7 +35,13 @@ pub(crate) fn claim_tags(meta: &ResourceMeta, tags: &[String]) -> Claim {
 
 /// Whether Nova or Cinder metadata designate this identity.
 pub(crate) fn claim_metadata(meta: &ResourceMeta, metadata: &BTreeMap<String, String>) -> Claim {
-    claim(meta, metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+    claim(
+        meta,
+        metadata
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+    )
 }
 
 fn claim(meta: &ResourceMeta, pairs: Vec<(&str, &str)>) -> Claim {
@@ -108,8 +119,14 @@ mod tests {
         let meta = ResourceMeta::new("t1", "r1", "net").unwrap();
         let ours = neutron_tags(&meta);
         let foreign = neutron_tags(&ResourceMeta::new("x", "y", "net").unwrap());
-        let found = vec![("a", vec![]), ("b", ours.clone()), ("c", foreign), ("d", ours)];
-        let (first, claim, dups) = pick(found.clone(), true, |(_, t)| claim_tags(&meta, t)).unwrap();
+        let found = vec![
+            ("a", vec![]),
+            ("b", ours.clone()),
+            ("c", foreign),
+            ("d", ours),
+        ];
+        let (first, claim, dups) =
+            pick(found.clone(), true, |(_, t)| claim_tags(&meta, t)).unwrap();
         assert_eq!((first.0, claim), ("b", Claim::Ours));
         assert_eq!(dups.iter().map(|d| d.0).collect::<Vec<_>>(), vec!["d", "a"]);
         let (first, _, dups) = pick(found, false, |(_, t)| claim_tags(&meta, t)).unwrap();

@@ -174,7 +174,7 @@ impl OpenStackProvider {
 
 /// The error of `update` on a resource that does not exist.
 fn absent_error(spec: &ResourceSpec) -> Error {
-    Error::Api {
+    Error::Api(Box::new(crate::error::ApiError {
         service: "nuage",
         method: "LOOKUP".into(),
         path: spec.name(),
@@ -183,7 +183,7 @@ fn absent_error(spec: &ResourceSpec) -> Error {
         message: format!("{} {} does not exist", spec.kind(), spec.meta),
         request_id: None,
         retry_after: None,
-    }
+    }))
 }
 
 #[async_trait]

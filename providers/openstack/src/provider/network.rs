@@ -26,7 +26,10 @@ impl OpenStackProvider {
         &self,
         spec: &ResourceSpec,
     ) -> Result<Option<(Network, Claim, Vec<Network>)>> {
-        let found: Vec<Network> = self.neutron.named(Collection::Networks, &spec.name()).await?;
+        let found: Vec<Network> = self
+            .neutron
+            .named(Collection::Networks, &spec.name())
+            .await?;
         Ok(pick(found, true, |n| claim_tags(&spec.meta, &n.tags)))
     }
 
@@ -97,7 +100,10 @@ impl OpenStackProvider {
         &self,
         spec: &ResourceSpec,
     ) -> Result<Option<(Subnet, Claim, Vec<Subnet>)>> {
-        let found: Vec<Subnet> = self.neutron.named(Collection::Subnets, &spec.name()).await?;
+        let found: Vec<Subnet> = self
+            .neutron
+            .named(Collection::Subnets, &spec.name())
+            .await?;
         Ok(pick(found, true, |s| claim_tags(&spec.meta, &s.tags)))
     }
 
@@ -109,14 +115,22 @@ impl OpenStackProvider {
         let Some((subnet, _, duplicates)) = self.find_subnets(spec).await? else {
             return Ok(Observation::Absent);
         };
-        let mut o = observed(ResourceKind::Subnet, &subnet.id, ResourceState::Ready, "ACTIVE");
+        let mut o = observed(
+            ResourceKind::Subnet,
+            &subnet.id,
+            ResourceState::Ready,
+            "ACTIVE",
+        );
         if subnet.cidr != body.cidr.to_string() {
             o.drift.push(Drift::new("cidr", body.cidr, &subnet.cidr));
         }
         if subnet.network_id != body.network.as_str() {
-            o.drift.push(Drift::new("network", &body.network, &subnet.network_id));
+            o.drift
+                .push(Drift::new("network", &body.network, &subnet.network_id));
         }
-        o.outputs.extra.insert("network_id".into(), subnet.network_id.clone());
+        o.outputs
+            .extra
+            .insert("network_id".into(), subnet.network_id.clone());
         o.outputs.extra.insert("cidr".into(), subnet.cidr.clone());
         o.duplicates = duplicates.into_iter().map(|s| s.id.into()).collect();
         Ok(Observation::Present(o))
@@ -154,8 +168,15 @@ impl OpenStackProvider {
         self.neutron
             .set_tags(Collection::Subnets, &subnet.id, &neutron_tags(&spec.meta))
             .await?;
-        let mut o = observed(ResourceKind::Subnet, &subnet.id, ResourceState::Ready, "ACTIVE");
-        o.outputs.extra.insert("network_id".into(), subnet.network_id);
+        let mut o = observed(
+            ResourceKind::Subnet,
+            &subnet.id,
+            ResourceState::Ready,
+            "ACTIVE",
+        );
+        o.outputs
+            .extra
+            .insert("network_id".into(), subnet.network_id);
         o.outputs.extra.insert("cidr".into(), subnet.cidr);
         Ok(o)
     }

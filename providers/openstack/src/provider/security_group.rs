@@ -60,7 +60,9 @@ impl Key {
             Some(_) => return None,
         };
         let ports = match (protocol, rule.port_range_min, rule.port_range_max) {
-            (Protocol::Tcp | Protocol::Udp, Some(from), Some(to)) if !(from == 1 && to == 65535) => {
+            (Protocol::Tcp | Protocol::Udp, Some(from), Some(to))
+                if !(from == 1 && to == 65535) =>
+            {
                 Some(PortRange { from, to })
             }
             _ => None,
@@ -97,7 +99,11 @@ impl Key {
     }
 
     fn to_neutron(&self, group: &str) -> Value {
-        let ethertype = if self.remote.contains(':') { "IPv6" } else { "IPv4" };
+        let ethertype = if self.remote.contains(':') {
+            "IPv6"
+        } else {
+            "IPv4"
+        };
         let mut rule = json!({
             "security_group_id": group,
             "direction": match self.direction {
@@ -110,7 +116,13 @@ impl Key {
         match self.protocol {
             Protocol::Tcp => rule["protocol"] = json!("tcp"),
             Protocol::Udp => rule["protocol"] = json!("udp"),
-            Protocol::Icmp => rule["protocol"] = json!(if ethertype == "IPv6" { "ipv6-icmp" } else { "icmp" }),
+            Protocol::Icmp => {
+                rule["protocol"] = json!(if ethertype == "IPv6" {
+                    "ipv6-icmp"
+                } else {
+                    "icmp"
+                })
+            }
             Protocol::Any => {}
         }
         if let Some(p) = self.ports {
@@ -159,7 +171,11 @@ fn plan(body: &SecurityGroupSpec, group: &SecurityGroup) -> Plan {
             }
         }
     }
-    let add = desired.iter().filter(|k| !present.contains(k)).cloned().collect();
+    let add = desired
+        .iter()
+        .filter(|k| !present.contains(k))
+        .cloned()
+        .collect();
     actual.sort();
     Plan {
         add,
@@ -191,7 +207,11 @@ impl OpenStackProvider {
         let plan = plan(body, group);
         if !plan.add.is_empty() || !plan.remove.is_empty() {
             let desired: Vec<String> = plan.desired.iter().map(Key::describe).collect();
-            o.drift.push(Drift::new("rules", desired.join(", "), plan.actual.join(", ")));
+            o.drift.push(Drift::new(
+                "rules",
+                desired.join(", "),
+                plan.actual.join(", "),
+            ));
         }
         o.outputs
             .extra
@@ -220,7 +240,11 @@ impl OpenStackProvider {
         if let Some((group, claim, _)) = self.find_groups(spec).await? {
             if claim == Claim::Untagged {
                 self.neutron
-                    .set_tags(Collection::SecurityGroups, &group.id, &neutron_tags(&spec.meta))
+                    .set_tags(
+                        Collection::SecurityGroups,
+                        &group.id,
+                        &neutron_tags(&spec.meta),
+                    )
                     .await?;
             }
             return self.present(spec).await;
@@ -233,7 +257,11 @@ impl OpenStackProvider {
             )
             .await?;
         self.neutron
-            .set_tags(Collection::SecurityGroups, &group.id, &neutron_tags(&spec.meta))
+            .set_tags(
+                Collection::SecurityGroups,
+                &group.id,
+                &neutron_tags(&spec.meta),
+            )
             .await?;
         self.apply_rules(body, &group).await?;
         self.present(spec).await
@@ -268,7 +296,10 @@ impl OpenStackProvider {
         };
         let mut deleted = false;
         for g in std::iter::once(group).chain(duplicates) {
-            deleted |= self.neutron.delete(Collection::SecurityGroups, &g.id).await?;
+            deleted |= self
+                .neutron
+                .delete(Collection::SecurityGroups, &g.id)
+                .await?;
         }
         Ok(if deleted {
             DeleteOutcome::Deleted
@@ -307,7 +338,10 @@ mod tests {
 
     #[test]
     fn ingress_only_specs_leave_default_egress_alone() {
-        let body = SecurityGroupSpec { network: None, rules: vec![ssh()] };
+        let body = SecurityGroupSpec {
+            network: None,
+            rules: vec![ssh()],
+        };
         let p = plan(&body, &group(default_egress()));
         assert_eq!(p.add.len(), 1);
         assert!(p.remove.is_empty());
@@ -325,12 +359,21 @@ mod tests {
             ports: Some(PortRange::single(443)),
             remote: "0.0.0.0/0".parse().unwrap(),
         };
-        let body = SecurityGroupSpec { network: None, rules: vec![ssh(), https_out] };
+        let body = SecurityGroupSpec {
+            network: None,
+            rules: vec![ssh(), https_out],
+        };
         let mut rules = default_egress();
-        rules.as_array_mut().unwrap().push(json!({"id": "x", "direction": "ingress",
+        rules
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": "x", "direction": "ingress",
             "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
             "port_range_max": 22, "remote_ip_prefix": "10.0.0.0/8"}));
-        rules.as_array_mut().unwrap().push(json!({"id": "y", "direction": "ingress",
+        rules
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": "y", "direction": "ingress",
             "ethertype": "IPv4", "protocol": "udp", "port_range_min": 53,
             "port_range_max": 53, "remote_ip_prefix": "0.0.0.0/0"}));
         let p = plan(&body, &group(rules));
@@ -345,10 +388,15 @@ mod tests {
     fn full_port_ranges_mean_every_port() {
         let mut all = ssh();
         all.ports = Some(PortRange { from: 1, to: 65535 });
-        let body = SecurityGroupSpec { network: None, rules: vec![all] };
-        let existing = group(json!([{"id": "a", "direction": "ingress", "ethertype": "IPv4",
+        let body = SecurityGroupSpec {
+            network: None,
+            rules: vec![all],
+        };
+        let existing = group(
+            json!([{"id": "a", "direction": "ingress", "ethertype": "IPv4",
             "protocol": "tcp", "port_range_min": null, "port_range_max": null,
-            "remote_ip_prefix": "10.0.0.0/8"}]));
+            "remote_ip_prefix": "10.0.0.0/8"}]),
+        );
         let p = plan(&body, &existing);
         assert!(p.add.is_empty() && p.remove.is_empty());
     }

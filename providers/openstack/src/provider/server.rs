@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use nuage_provider::{
-    Address, AddressScope, DeleteOutcome, Drift, Observation, Observed, ResourceKind,
-    ResourceSpec, ResourceState, ServerSpec, smallest_fitting,
+    Address, AddressScope, DeleteOutcome, Drift, Observation, Observed, ResourceKind, ResourceSpec,
+    ResourceState, ServerSpec, smallest_fitting,
 };
 use serde_json::{Value, json};
 
@@ -151,7 +151,10 @@ impl OpenStackProvider {
             networks,
             metadata: spec.meta.tags(),
             security_groups,
-            availability_zone: body.zone.clone().or_else(|| self.config.default_zone.clone()),
+            availability_zone: body
+                .zone
+                .clone()
+                .or_else(|| self.config.default_zone.clone()),
             user_data: body
                 .user_data
                 .as_ref()
@@ -174,7 +177,12 @@ impl OpenStackProvider {
         tracing::info!(server = %spec.name(), id = %id, "server creation started");
         match self.nova.server(&id).await? {
             Some(server) => Ok(server_observed(body, &server)),
-            None => Ok(observed(ResourceKind::Server, &id, ResourceState::Creating, "BUILD")),
+            None => Ok(observed(
+                ResourceKind::Server,
+                &id,
+                ResourceState::Creating,
+                "BUILD",
+            )),
         }
     }
 
@@ -214,7 +222,11 @@ impl OpenStackProvider {
                 None => reference.clone(),
             });
         }
-        match self.glance.find_os(&body.image.os, &body.image.version).await? {
+        match self
+            .glance
+            .find_os(&body.image.os, &body.image.version)
+            .await?
+        {
             Some(image) => Ok(image.id),
             None => Err(Error::Invalid(format!(
                 "no active image for {} in Glance (by os_distro/os_version or name {}-{})",
@@ -224,7 +236,12 @@ impl OpenStackProvider {
     }
 
     /// The server's port on the subnet: found by name and tags, or created.
-    async fn port_for(&self, spec: &ResourceSpec, subnet_id: &str, body: &ServerSpec) -> Result<Port> {
+    async fn port_for(
+        &self,
+        spec: &ResourceSpec,
+        subnet_id: &str,
+        body: &ServerSpec,
+    ) -> Result<Port> {
         let found: Vec<Port> = self.neutron.named(Collection::Ports, &spec.name()).await?;
         if let Some((port, claim, _)) = pick(found, true, |p| claim_tags(&spec.meta, &p.tags)) {
             if claim == Claim::Untagged {
@@ -245,8 +262,12 @@ impl OpenStackProvider {
             "fixed_ips": [{"subnet_id": subnet.id}],
         });
         if !body.security_groups.is_empty() {
-            attributes["security_groups"] =
-                json!(body.security_groups.iter().map(|g| g.as_str()).collect::<Vec<_>>());
+            attributes["security_groups"] = json!(
+                body.security_groups
+                    .iter()
+                    .map(|g| g.as_str())
+                    .collect::<Vec<_>>()
+            );
         }
         let port: Port = self.neutron.create(Collection::Ports, attributes).await?;
         self.neutron
@@ -348,15 +369,27 @@ mod tests {
         assert!(o.drift.is_empty());
         let o = server_observed(
             &spec(),
-            &server("ERROR", json!({"fault": {"code": 500, "message": "No valid host was found."}})),
+            &server(
+                "ERROR",
+                json!({"fault": {"code": 500, "message": "No valid host was found."}}),
+            ),
         );
         assert_eq!(o.state, ResourceState::Failed);
         assert_eq!(o.message.as_deref(), Some("No valid host was found."));
         let deleting = server("ACTIVE", json!({"OS-EXT-STS:task_state": "deleting"}));
         assert_eq!(server_state(&deleting), ResourceState::Deleting);
-        assert_eq!(server_state(&server("BUILD", json!({}))), ResourceState::Creating);
-        assert_eq!(server_state(&server("SHUTOFF", json!({}))), ResourceState::Stopped);
-        assert_eq!(server_state(&server("VERIFY_RESIZE", json!({}))), ResourceState::Updating);
+        assert_eq!(
+            server_state(&server("BUILD", json!({}))),
+            ResourceState::Creating
+        );
+        assert_eq!(
+            server_state(&server("SHUTOFF", json!({}))),
+            ResourceState::Stopped
+        );
+        assert_eq!(
+            server_state(&server("VERIFY_RESIZE", json!({}))),
+            ResourceState::Updating
+        );
     }
 
     #[test]
@@ -370,6 +403,10 @@ mod tests {
         let o = server_observed(&named, &server("ACTIVE", json!({})));
         assert_eq!(o.drift[0].field, "flavor");
         named.flavor = Some("m1.medium".into());
-        assert!(server_observed(&named, &server("ACTIVE", json!({}))).drift.is_empty());
+        assert!(
+            server_observed(&named, &server("ACTIVE", json!({})))
+                .drift
+                .is_empty()
+        );
     }
 }

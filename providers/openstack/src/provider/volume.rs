@@ -35,7 +35,8 @@ fn volume_observed(body: &VolumeSpec, volume: &Volume) -> Observed {
         o.outputs.extra.insert("volume_type".into(), t.clone());
     }
     if volume.size != body.size_gib {
-        o.drift.push(Drift::new("size_gib", body.size_gib, volume.size));
+        o.drift
+            .push(Drift::new("size_gib", body.size_gib, volume.size));
     }
     o
 }
@@ -73,7 +74,10 @@ impl OpenStackProvider {
                 name: spec.name(),
                 size_gib: body.size_gib,
                 metadata: spec.meta.tags(),
-                zone: body.zone.clone().or_else(|| self.config.default_zone.clone()),
+                zone: body
+                    .zone
+                    .clone()
+                    .or_else(|| self.config.default_zone.clone()),
                 volume_type: body.volume_type.clone(),
             })
             .await?;
@@ -162,7 +166,11 @@ impl OpenStackProvider {
         }
         let result = self
             .nova
-            .attach_volume(body.server.as_str(), body.volume.as_str(), body.device.as_deref())
+            .attach_volume(
+                body.server.as_str(),
+                body.volume.as_str(),
+                body.device.as_deref(),
+            )
             .await;
         match result {
             Ok(_) => {}

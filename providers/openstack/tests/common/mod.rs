@@ -86,7 +86,7 @@ pub const KEYSTONE_TOKEN_SECONDS: u64 = 12;
 
 /// Keystone alone (a few seconds to start).
 pub fn keystone() -> &'static Stack {
-    KEYSTONE.get_or_init(|| start("keystone", KEYSTONE_TOKEN_SECONDS))
+    KEYSTONE.get_or_init(|| shared("keystone", KEYSTONE_TOKEN_SECONDS))
 }
 
 /// Keystone, Placement, Glance, Neutron, Nova and Cinder (about a minute to start).
@@ -98,7 +98,7 @@ pub fn full() -> &'static Stack {
             info: serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap(),
             _child: None,
         },
-        None => start("full", 3600),
+        None => shared("full", 3600),
     })
 }
 
@@ -119,15 +119,37 @@ pub fn venv() -> PathBuf {
     tools.join("openstack")
 }
 
-fn start(mode: &str, token_seconds: u64) -> Stack {
+/// One stack per test binary under `cargo test`. Under cargo-nextest, which runs each test in a
+/// process of its own, one stack per nextest run: the first test process starts it under a file
+/// lock, the others find its stack.json, and it lives as long as the nextest process.
+fn shared(mode: &str, token_seconds: u64) -> Stack {
+    let Some(run) = std::env::var_os("NEXTEST_RUN_ID") else {
+        let state = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("openstack-{mode}-{}", std::process::id()));
+        return start(mode, token_seconds, state, std::process::id());
+    };
+    let state = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("openstack-{mode}-run-{}", run.to_string_lossy()));
+    std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(state.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
+    let json = state.join("stack.json");
+    if json.exists() {
+        return Stack {
+            info: serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap(),
+            _child: None,
+        };
+    }
+    start(mode, token_seconds, state, std::os::unix::process::parent_id())
+}
+
+fn start(mode: &str, token_seconds: u64, state: PathBuf, watch_pid: u32) -> Stack {
     let venv = venv();
     assert!(
         venv.join("bin/keystone-manage").exists(),
         "no OpenStack virtualenv at {}: run scripts/deps/openstack.sh first",
         venv.display()
     );
-    let state = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("openstack-{mode}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
     std::fs::create_dir_all(state.parent().unwrap()).unwrap();
     let log_path = state.with_extension("log");
@@ -135,7 +157,7 @@ fn start(mode: &str, token_seconds: u64) -> Stack {
     let mut child = Command::new(repo_root().join("scripts/openstack/start-stack"))
         .args(["--mode", mode, "--state-dir"])
         .arg(&state)
-        .args(["--watch-pid", &std::process::id().to_string()])
+        .args(["--watch-pid", &watch_pid.to_string()])
         .args(["--token-expiration", &token_seconds.to_string()])
         .env("NUAGE_OPENSTACK_VENV", &venv)
         .stdin(Stdio::null())
@@ -175,8 +197,12 @@ fn start(mode: &str, token_seconds: u64) -> Stack {
 
 /// A resource identity unique to one test.
 pub fn meta(test: &str, resource: &str) -> ResourceMeta {
-    ResourceMeta::new("tenant-os-tests", format!("{test}-{}", std::process::id()), resource)
-        .unwrap()
+    ResourceMeta::new(
+        "tenant-os-tests",
+        format!("{test}-{}", std::process::id()),
+        resource,
+    )
+    .unwrap()
 }
 
 /// Logs of the crate under test, captured for assertions.
