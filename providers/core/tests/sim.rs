@@ -489,8 +489,15 @@ async fn scripted_faults_fail_then_clear() {
         cloud.resources().is_empty(),
         "a fault before the effect changes nothing"
     );
+    cloud
+        .faults()
+        .push(FaultRule::fail(ErrorKind::Auth).times(0));
     cloud.create(&spec).await.unwrap();
-    assert_eq!(cloud.faults().injected(), 2);
+    assert_eq!(
+        cloud.faults().injected(),
+        2,
+        "a rule for zero calls hits none"
+    );
 
     // Until-cleared rules hold until cleared, and only for what they match.
     cloud

@@ -181,10 +181,10 @@ impl FaultLayer {
         let i = state
             .rules
             .iter()
-            .position(|r| r.action.as_deref().is_none_or(|a| a == action))?;
+            .position(|r| r.times != Some(0) && r.action.as_deref().is_none_or(|a| a == action))?;
         let fault = state.rules[i].fault.clone();
         if let Some(n) = state.rules[i].times.as_mut() {
-            *n -= 1;
+            *n = n.saturating_sub(1);
             if *n == 0 {
                 state.rules.remove(i);
             }

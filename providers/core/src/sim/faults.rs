@@ -134,6 +134,7 @@ impl FaultRule {
                 .resource
                 .as_deref()
                 .is_none_or(|r| meta.is_some_and(|m| m.resource() == r))
+            && self.times != Some(0)
     }
 }
 
@@ -228,7 +229,7 @@ impl SimFaults {
             let rule = &mut state.rules[i];
             let effect = rule.effect;
             if let Some(n) = rule.times.as_mut() {
-                *n -= 1;
+                *n = n.saturating_sub(1);
                 if *n == 0 {
                     state.rules.remove(i);
                 }
