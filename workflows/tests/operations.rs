@@ -23,6 +23,7 @@ both!(
     operator_retry_without_reset_continues_numbering,
     operator_compensate_and_resume,
     operator_actions_refused_in_the_wrong_state,
+    operator_retry_after_a_deadline_gets_a_new_window,
     shutdown_finishes_the_step_and_hands_the_lease_back,
     idle_workers_wake_on_notification_not_polling,
 );
@@ -599,5 +600,38 @@ async fn idle_workers_wake_on_notification_not_polling(db: &Db) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    h.shutdown(WAIT).await;
+}
+
+async fn operator_retry_after_a_deadline_gets_a_new_window(db: &Db) {
+    let slow = Arc::new(AtomicBool::new(true));
+    let s = slow.clone();
+    let def = WorkflowDefinition::new("late", 1)
+        .on_failure(OnFailure::WaitForOperator)
+        .timeout(Duration::from_millis(300))
+        .step(Step::new("work", move |_: StepContext, _: Value| {
+            let slow = s.clone();
+            async move {
+                if slow.load(Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+                Ok::<_, StepError>(())
+            }
+        }));
+    let e = engine(db, vec![def]).await;
+    let h = e.run();
+    let run = e
+        .start(StartRequest::new("late", &()).unwrap())
+        .await
+        .unwrap();
+    let rec = e.store().wait_terminal(run.id, WAIT).await.unwrap();
+    assert_eq!(rec.state, WorkflowState::Failed);
+    assert!(rec.error.as_deref().unwrap().contains("deadline"));
+    tokio::time::sleep(Duration::from_millis(400)).await; // well past the first deadline
+    slow.store(false, Ordering::SeqCst);
+    e.store().retry(run.id, "gina", true).await.unwrap();
+    let rec = e.store().wait_terminal(run.id, WAIT).await.unwrap();
+    assert_eq!(rec.state, WorkflowState::Succeeded, "{:?}", rec.error);
+    assert!(rec.deadline_at.unwrap() > rec.created_at + 600);
     h.shutdown(WAIT).await;
 }

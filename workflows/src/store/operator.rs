@@ -185,6 +185,8 @@ impl Store {
     /// Retries a run that failed forward, from its failed step. With
     /// `reset_attempts` the step's attempt count restarts at 1; without, the
     /// numbering continues. Either way it gets its full retry budget again.
+    /// Like every reopening operation, it gives a run with a deadline a full
+    /// run timeout again, counted from now.
     pub async fn retry(&self, id: Uuid, actor: &str, reset_attempts: bool) -> Result<()> {
         let now = now_ms();
         let mut tx = self.begin().await?;
@@ -340,7 +342,8 @@ impl Store {
         tx.execute(
             &format!(
                 "UPDATE wf_workflows SET state = $2, phase = $3, error = NULL, finished_at = NULL, next_run_at = $4, \
-                 updated_at = $4, lease_owner = NULL, lease_expires_at = NULL, lease_epoch = lease_epoch + 1 \
+                 updated_at = $4, lease_owner = NULL, lease_expires_at = NULL, lease_epoch = lease_epoch + 1, \
+                 deadline_at = CASE WHEN deadline_at IS NULL THEN NULL ELSE $4 + (deadline_at - created_at) END \
                  WHERE id = $1 AND state = 'failed' {extra}"
             ),
             args![id, state, phase.as_str(), now],
