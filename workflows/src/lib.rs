@@ -63,3 +63,8 @@ pub use store::{
     AttemptRecord, BreakerConfig, Dialect, EventRecord, LimitConfig, LimitStatus, StepRecord,
     Store, Timeline, WorkflowFilter, WorkflowRecord, now_ms,
 };
+
+/// The engine guide's examples (`docs/workflows.md`), compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/workflows.md")]
+struct GuideExamples;
