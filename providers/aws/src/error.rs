@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use nuage_provider::{Error, ErrorKind};
@@ -150,6 +151,25 @@ where
             Some("Timeout".to_owned()),
             format!("EC2 {action}: no answer in time"),
         ),
+        _ if credentials_error(&err).is_some() => {
+            let timed_out = matches!(
+                credentials_error(&err),
+                Some(CredentialsError::ProviderTimedOut(_))
+            );
+            let (kind, code) = if timed_out {
+                (ErrorKind::Transient, "CredentialsTimedOut")
+            } else {
+                (ErrorKind::Auth, "CredentialsNotLoaded")
+            };
+            Error::cloud(
+                kind,
+                Some(code.to_owned()),
+                format!(
+                    "EC2 {action}: no usable credentials ({})",
+                    source_text(&err)
+                ),
+            )
+        }
         SdkError::DispatchFailure(failure) => {
             let (kind, code) = if failure.is_timeout() {
                 (ErrorKind::Transient, "Timeout")
@@ -178,6 +198,21 @@ where
             ),
         ),
     }
+}
+
+/// The credentials failure behind an error, if loading credentials is what failed (the
+/// standard chain found none, a profile is invalid, the metadata service refused).
+fn credentials_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a CredentialsError> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(c) = e.downcast_ref::<CredentialsError>() {
+            return Some(c);
+        }
+        current = e.source();
+    }
+    None
 }
 
 /// The innermost cause of an error, which names the actual problem (refused connection, missing
@@ -248,4 +283,46 @@ mod tests {
         assert_eq!(classify(Some("Weird"), Some(400), T), ErrorKind::Terminal);
         assert_eq!(classify(None, None, T), ErrorKind::Transient);
     }
+}
+
+#[cfg(test)]
+mod credential_tests {
+    use super::*;
+    use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+
+    fn dispatch(source: CredentialsError) -> SdkError<DescribeVpcsError, HttpResponse> {
+        SdkError::dispatch_failure(ConnectorError::other(Box::new(source), None))
+    }
+
+    #[test]
+    fn missing_credentials_are_auth_and_a_slow_provider_is_transient() {
+        let e = from_sdk(
+            "DescribeVpcs",
+            dispatch(CredentialsError::not_loaded("no source")),
+            T,
+        );
+        assert_eq!(
+            (e.kind(), e.native_code()),
+            (ErrorKind::Auth, Some("CredentialsNotLoaded"))
+        );
+        let e = from_sdk(
+            "DescribeVpcs",
+            dispatch(CredentialsError::provider_timed_out(Duration::from_secs(5))),
+            T,
+        );
+        assert_eq!(e.kind(), ErrorKind::Transient);
+        let io = ConnectorError::io(Box::new(std::io::Error::other("reset")));
+        let e = from_sdk(
+            "DescribeVpcs",
+            SdkError::<DescribeVpcsError, HttpResponse>::dispatch_failure(io),
+            T,
+        );
+        assert_eq!(
+            (e.kind(), e.native_code()),
+            (ErrorKind::Transient, Some("ConnectionError"))
+        );
+    }
+
+    const T: Duration = Duration::from_secs(2);
 }
