@@ -69,7 +69,13 @@ impl Runner {
             return Ok(Flow::Continue);
         };
         let exec = self
-            .execute(fut, kind.attempt_timeout(), None, &token)
+            .execute(
+                fut,
+                self.span(idx, Phase::Compensate, attempt),
+                kind.attempt_timeout(),
+                None,
+                &token,
+            )
             .await;
         let now = now_ms();
         let (outcome, err) = match exec {

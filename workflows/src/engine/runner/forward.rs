@@ -97,6 +97,7 @@ impl Runner {
         let exec = self
             .execute(
                 kind.run(ctx, params),
+                self.span(idx, Phase::Forward, attempt),
                 kind.attempt_timeout(),
                 self.deadline,
                 &token,

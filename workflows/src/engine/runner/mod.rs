@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 mod backward;
 mod forward;
@@ -192,6 +193,19 @@ impl Runner {
         sql::event(self.lease.id, now, kind, step, &self.actor(), detail)
     }
 
+    /// The tracing span of one attempt.
+    fn span(&self, idx: usize, phase: Phase, attempt: i64) -> tracing::Span {
+        tracing::info_span!(
+            "workflow_step",
+            workflow = %self.lease.id,
+            definition = self.def.name(),
+            step = %self.steps[idx].name,
+            phase = phase.as_str(),
+            attempt,
+            epoch = self.lease.epoch,
+        )
+    }
+
     fn kind_of(&self, idx: usize) -> Option<StepKind> {
         self.def.step_kind(&self.steps[idx].kind).cloned()
     }
@@ -227,11 +241,12 @@ impl Runner {
     async fn execute<T>(
         &self,
         fut: BoxFuture<Result<T, StepError>>,
+        span: tracing::Span,
         timeout: Option<Duration>,
         deadline: Option<i64>,
         token: &CancellationToken,
     ) -> Exec<T> {
-        let guarded = AssertUnwindSafe(fut).catch_unwind();
+        let guarded = AssertUnwindSafe(fut.instrument(span)).catch_unwind();
         let timed = async {
             match timeout {
                 Some(t) => tokio::time::timeout(t, guarded).await.map_err(|_| t),
