@@ -158,11 +158,12 @@ async fn rate_limit_spaces_attempts(db: &Db) {
     }
     let mut t: Vec<i64> = starts.all().iter().map(|s| s.parse().unwrap()).collect();
     t.sort();
-    // 5 per second with a bucket of 1: the 5 attempts span at least ~4 intervals of 200 ms
-    assert!(t[4] - t[0] >= 780, "attempts too close: {t:?}");
+    // 5 per second with a bucket of 1: the 5 attempts span about 4 intervals of 200 ms
+    // (the bounds leave room for scheduling delays on a loaded machine)
+    assert!(t[4] - t[0] >= 600, "attempts too close: {t:?}");
     for w in t.windows(2) {
         assert!(
-            w[1] - w[0] >= 150,
+            w[1] - w[0] >= 100,
             "two attempts within one token interval: {t:?}"
         );
     }
@@ -195,7 +196,7 @@ async fn circuit_breaker_defers_a_failing_key(db: &Db) {
     let e = fast(Engine::builder(db.store().await))
         .default_breaker(Some(BreakerConfig {
             failure_threshold: 3,
-            open_for: Duration::from_millis(1500),
+            open_for: Duration::from_secs(3),
         }))
         .register(def)
         .build()
@@ -248,7 +249,10 @@ async fn circuit_breaker_defers_a_failing_key(db: &Db) {
             WorkflowState::Succeeded
         );
     }
-    assert!(now_ms() - opened_at >= 1000);
+    assert!(
+        now_ms() - opened_at >= 2_500,
+        "nothing ran before the circuit closed"
+    );
     let s = e.store().limit_status("aws:eu-west-3").await.unwrap();
     assert_eq!(s.consecutive_failures, 0);
     h.shutdown(WAIT).await;
@@ -524,7 +528,15 @@ async fn shutdown_finishes_the_step_and_hands_the_lease_back(db: &Db) {
                 Ok::<_, StepError>(())
             }))
     };
-    let e = engine(db, vec![mk(log.clone())]).await;
+    // a 10 s lease: a quick takeover below proves the lease was handed back
+    let long_lease = |log: Log| async move {
+        fast(Engine::builder(db.store().await))
+            .lease_ttl(Duration::from_secs(10))
+            .register(mk(log))
+            .build()
+            .unwrap()
+    };
+    let e = long_lease(log.clone()).await;
     let h = e.run();
     let run = e
         .start(StartRequest::new("two", &()).unwrap())
@@ -546,7 +558,7 @@ async fn shutdown_finishes_the_step_and_hands_the_lease_back(db: &Db) {
     assert_eq!(t.step("slow").unwrap().state, StepState::Succeeded);
     assert_eq!(t.step("next").unwrap().attempts, 0);
     // another replica continues at once (no lease expiry to wait for)
-    let other = engine(db, vec![mk(log.clone())]).await;
+    let other = long_lease(log.clone()).await;
     let started = now_ms();
     let h2 = other.run();
     assert_eq!(
@@ -559,8 +571,8 @@ async fn shutdown_finishes_the_step_and_hands_the_lease_back(db: &Db) {
         WorkflowState::Succeeded
     );
     assert!(
-        now_ms() - started < 1_400,
-        "did not wait for the 1.5 s lease to expire"
+        now_ms() - started < 8_000,
+        "did not wait for the 10 s lease to expire"
     );
     assert_eq!(log.count("slow:start"), 1);
     h2.shutdown(WAIT).await;
@@ -595,8 +607,8 @@ async fn idle_workers_wake_on_notification_not_polling(db: &Db) {
         let rec = worker.store().wait_terminal(run.id, WAIT).await.unwrap();
         assert_eq!(rec.state, WorkflowState::Succeeded);
         assert!(
-            rec.finished_at.unwrap() - t < 2_000,
-            "woken by notification"
+            rec.finished_at.unwrap() - t < 10_000,
+            "woken by notification, not by the 60 s poll"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
