@@ -723,3 +723,154 @@ async fn observe_of_a_missing_dependency_is_absent_and_bad_specs_change_nothing(
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_untagged_network_with_our_name_is_adopted_and_a_foreign_one_is_not() {
+    use nuage_provider_openstack::{Collection, Network};
+    let p = provider("nuage");
+    let test = "adopt";
+    // As if a crash came between Neutron's create and the tagging call.
+    let net = spec(
+        test,
+        "net",
+        SpecBody::Network(NetworkSpec {
+            cidr: "10.70.0.0/16".parse().unwrap(),
+        }),
+    );
+    let untagged: Network = p
+        .neutron()
+        .create(
+            Collection::Networks,
+            serde_json::json!({"name": net.name()}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        p.observe(&net)
+            .await
+            .unwrap()
+            .present()
+            .unwrap()
+            .cloud_id
+            .as_str(),
+        untagged.id
+    );
+    let adopted = p.create(&net).await.unwrap();
+    assert_eq!(adopted.cloud_id.as_str(), untagged.id, "no second network");
+    let tagged: Network = p
+        .neutron()
+        .get(Collection::Networks, &untagged.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        tagged
+            .tags
+            .contains(&format!("nuage:resource={}", net.meta.resource())),
+        "{:?}",
+        tagged.tags
+    );
+
+    // A network with our name but another identity is someone else's: ours is created beside it.
+    let other_meta =
+        nuage_provider::ResourceMeta::new("another-tenant", net.meta.request(), "net").unwrap();
+    let foreign: Network = p
+        .neutron()
+        .create(
+            Collection::Networks,
+            serde_json::json!({"name": net.name()}),
+        )
+        .await
+        .unwrap();
+    let foreign_tags: Vec<String> = other_meta
+        .tags()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    p.neutron()
+        .set_tags(Collection::Networks, &foreign.id, &foreign_tags)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.observe(&net)
+            .await
+            .unwrap()
+            .present()
+            .unwrap()
+            .cloud_id
+            .as_str(),
+        untagged.id
+    );
+    assert_eq!(p.delete(&net).await.unwrap(), DeleteOutcome::Deleted);
+    assert!(
+        p.observe(&net).await.unwrap().is_absent(),
+        "the foreign one is not ours"
+    );
+    assert!(
+        p.neutron()
+            .get::<Network>(Collection::Networks, &foreign.id)
+            .await
+            .unwrap()
+            .is_some(),
+        "and it was left alone"
+    );
+    assert!(
+        p.neutron()
+            .delete(Collection::Networks, &foreign.id)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn volumes_grow_in_place_and_never_shrink() {
+    let p = provider("nuage");
+    let vol = spec(
+        "grow",
+        "data",
+        SpecBody::Volume(VolumeSpec {
+            size_gib: 1,
+            zone: None,
+            volume_type: None,
+        }),
+    );
+    p.create(&vol).await.unwrap();
+    wait_until_ready(&p, &vol, &wait()).await.unwrap();
+    let bigger = ResourceSpec::new(
+        vol.meta.clone(),
+        SpecBody::Volume(VolumeSpec {
+            size_gib: 2,
+            zone: None,
+            volume_type: None,
+        }),
+    );
+    let drift = p
+        .observe(&bigger)
+        .await
+        .unwrap()
+        .into_present()
+        .unwrap()
+        .drift;
+    assert_eq!(drift[0].field, "size_gib");
+    p.update(&bigger).await.unwrap();
+    let grown = wait_until_ready(&p, &bigger, &wait()).await.unwrap();
+    assert_eq!(grown.outputs.size_gib, Some(2));
+    let err = p.update(&vol).await.unwrap_err();
+    assert!(
+        matches!(err, nuage_provider::Error::InvalidSpec(_)),
+        "{err}"
+    );
+    assert_eq!(
+        p.observe(&vol)
+            .await
+            .unwrap()
+            .present()
+            .unwrap()
+            .outputs
+            .size_gib,
+        Some(2),
+        "unchanged"
+    );
+    assert_eq!(p.delete(&vol).await.unwrap(), DeleteOutcome::InProgress);
+    wait_until_absent(&p, &vol, &wait()).await.unwrap();
+}

@@ -140,7 +140,12 @@ fn shared(mode: &str, token_seconds: u64) -> Stack {
             _child: None,
         };
     }
-    start(mode, token_seconds, state, std::os::unix::process::parent_id())
+    start(
+        mode,
+        token_seconds,
+        state,
+        std::os::unix::process::parent_id(),
+    )
 }
 
 fn start(mode: &str, token_seconds: u64, state: PathBuf, watch_pid: u32) -> Stack {
