@@ -766,7 +766,20 @@ async fn stale_epoch_writes_are_rejected(db: &Db) {
         .await;
     assert_eq!(n, 1);
     gate.notify_one();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let t0 = std::time::Instant::now();
+    loop {
+        let recorded = e
+            .store()
+            .timeline(run.id)
+            .await
+            .unwrap()
+            .events_of("stale_write_rejected")
+            .count();
+        if (e.stale_writes_rejected() >= 2 && recorded >= 2) || t0.elapsed() > WAIT {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(
         e.stale_writes_rejected() >= 2,
         "checkpoint and completion both rejected"
