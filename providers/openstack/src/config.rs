@@ -48,9 +48,10 @@ pub struct OpenStackConfig {
     /// Renew the token when it expires within this margin.
     #[serde(default = "default_refresh_margin", with = "secs")]
     pub token_refresh_margin: Duration,
-    /// How long `delete` of a server waits for Nova to let go of its port before deleting it.
-    #[serde(default = "default_port_release_wait", with = "secs")]
-    pub port_release_wait: Duration,
+    /// How long `delete` of a server waits for it to go (before deleting its port), and
+    /// `update` for a resize to be ready to confirm.
+    #[serde(default = "default_server_wait", with = "secs")]
+    pub server_wait: Duration,
     /// How long cached flavors and images are reused.
     #[serde(default = "default_catalog_ttl", with = "secs")]
     pub catalog_ttl: Duration,
@@ -65,7 +66,7 @@ fn default_connect_timeout() -> Duration {
 fn default_refresh_margin() -> Duration {
     Duration::from_secs(300)
 }
-fn default_port_release_wait() -> Duration {
+fn default_server_wait() -> Duration {
     Duration::from_secs(120)
 }
 fn default_catalog_ttl() -> Duration {
@@ -103,7 +104,7 @@ impl OpenStackConfig {
             request_timeout: default_request_timeout(),
             connect_timeout: default_connect_timeout(),
             token_refresh_margin: default_refresh_margin(),
-            port_release_wait: default_port_release_wait(),
+            server_wait: default_server_wait(),
             catalog_ttl: default_catalog_ttl(),
         }
     }

@@ -874,3 +874,46 @@ async fn volumes_grow_in_place_and_never_shrink() {
     assert_eq!(p.delete(&vol).await.unwrap(), DeleteOutcome::InProgress);
     wait_until_absent(&p, &vol, &wait()).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_server_that_must_grow_is_resized_in_place() {
+    let p = provider("nuage");
+    let test = "resize";
+    let (net, subnet, subnet_id) = network_and_subnet(&p, test, "10.80.0.0/24").await;
+    let srv = spec(
+        test,
+        "app",
+        SpecBody::Server(server_body(Some(&subnet_id), vec![])),
+    );
+    p.create(&srv).await.unwrap();
+    let before = wait_until_ready(&p, &srv, &wait()).await.unwrap();
+    assert_eq!(before.outputs.flavor.as_deref(), Some("m1.small"));
+
+    let mut body = server_body(Some(&subnet_id), vec![]);
+    body.vcpus = 2;
+    body.ram_mib = 4096;
+    let bigger = ResourceSpec::new(srv.meta.clone(), SpecBody::Server(body));
+    let drift = p
+        .observe(&bigger)
+        .await
+        .unwrap()
+        .into_present()
+        .unwrap()
+        .drift;
+    assert_eq!(drift[0].field, "size");
+    p.update(&bigger).await.unwrap();
+    let after = wait_until_ready(&p, &bigger, &wait()).await.unwrap();
+    assert_eq!(after.cloud_id, before.cloud_id, "the same server");
+    assert_eq!(after.outputs.flavor.as_deref(), Some("m1.medium"));
+    assert!(after.is_up_to_date(), "{:?}", after.drift);
+    // Nothing left to do: update is a no-op.
+    assert_eq!(
+        p.update(&bigger).await.unwrap().outputs.flavor.as_deref(),
+        Some("m1.medium")
+    );
+
+    assert_eq!(p.delete(&srv).await.unwrap(), DeleteOutcome::Deleted);
+    for r in [&subnet, &net] {
+        p.delete(r).await.unwrap();
+    }
+}

@@ -140,6 +140,28 @@ impl Nova {
         }
     }
 
+    /// Starts resizing a server to another flavor (it goes `RESIZE`, then `VERIFY_RESIZE`).
+    pub async fn resize(&self, id: &str, flavor_ref: &str) -> Result<()> {
+        let body = json!({ "resize": { "flavorRef": flavor_ref } });
+        self.action(id, &body).await
+    }
+
+    /// Confirms a resize in `VERIFY_RESIZE` (the server then returns to `ACTIVE`).
+    pub async fn confirm_resize(&self, id: &str) -> Result<()> {
+        self.action(id, &json!({ "confirmResize": null })).await
+    }
+
+    async fn action(&self, id: &str, body: &Value) -> Result<()> {
+        self.call(
+            Method::POST,
+            &format!("servers/{id}/action"),
+            &[],
+            Some(body),
+        )
+        .await
+        .map(drop)
+    }
+
     /// Polls a server until it is `ACTIVE` (returned) or `ERROR` ([`Error::Failed`] with
     /// Nova's fault message), at most `timeout`.
     pub async fn wait_active(

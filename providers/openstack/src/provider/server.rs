@@ -276,6 +276,8 @@ impl OpenStackProvider {
         Ok(port)
     }
 
+    /// Resizes a server whose size or flavor drifted: resize, wait (bounded) for
+    /// `VERIFY_RESIZE`, confirm. A later call finishes what a timed-out one started.
     pub(super) async fn update_server(
         &self,
         spec: &ResourceSpec,
@@ -284,14 +286,40 @@ impl OpenStackProvider {
         let Some((server, _)) = self.find_servers(spec).await? else {
             return Err(super::absent_error(spec));
         };
-        let o = server_observed(body, &server);
-        if let Some(drift) = o.drift.first() {
-            return Err(Error::Unsupported(format!(
-                "changing a server's {} in place (resize); delete and recreate it",
-                drift.field
-            )));
+        match server.status.as_str() {
+            "VERIFY_RESIZE" => {
+                self.nova.confirm_resize(&server.id).await?;
+                return self.present(spec).await;
+            }
+            "RESIZE" => return Ok(server_observed(body, &server)),
+            _ => {}
         }
-        Ok(o)
+        let o = server_observed(body, &server);
+        if o.drift.is_empty() {
+            return Ok(o);
+        }
+        let flavor = self.flavor_for(body).await?;
+        tracing::info!(server = %spec.name(), flavor = %flavor, "resizing server");
+        self.nova.resize(&server.id, &flavor).await?;
+        let start = tokio::time::Instant::now();
+        while start.elapsed() < self.config.server_wait {
+            tokio::time::sleep(POLL).await;
+            match self.nova.server(&server.id).await? {
+                Some(s) if s.status == "VERIFY_RESIZE" => {
+                    self.nova.confirm_resize(&server.id).await?;
+                    break;
+                }
+                Some(s)
+                    if s.status == "ERROR" || s.status == "ACTIVE" && s.task_state.is_none() =>
+                {
+                    // Failed, or Nova reverted (the observation tells which).
+                    return Ok(server_observed(body, &s));
+                }
+                Some(_) => {}
+                None => return Err(super::absent_error(spec)),
+            }
+        }
+        self.present(spec).await
     }
 
     pub(super) async fn delete_server(&self, spec: &ResourceSpec) -> Result<DeleteOutcome> {
@@ -307,7 +335,7 @@ impl OpenStackProvider {
         for server in &servers {
             gone &= self
                 .nova
-                .wait_gone(&server.id, self.config.port_release_wait, POLL)
+                .wait_gone(&server.id, self.config.server_wait, POLL)
                 .await?;
         }
         if !gone {
