@@ -104,16 +104,26 @@ impl Glance {
             .max_by(|a, b| a.created_at.cmp(&b.created_at)))
     }
 
-    /// An image by id or, failing that, by exact name (active only).
+    /// One image by id, `None` if Glance does not know it.
+    pub async fn image(&self, id: &str) -> Result<Option<Image>> {
+        let path = format!("v2/images/{id}");
+        match self
+            .session
+            .send(Request::new(SERVICE, Method::GET, &path))
+            .await
+        {
+            Ok(reply) => reply.json().map(Some),
+            Err(e) if e.is_status(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An active image by id or, failing that, by exact name (the newest of that name).
     pub async fn find_ref(&self, reference: &str) -> Result<Option<Image>> {
-        let by_id = self
-            .list(&[
-                ("id", reference.to_owned()),
-                ("status", "active".to_owned()),
-            ])
-            .await?;
-        if let Some(image) = by_id.into_iter().next() {
-            return Ok(Some(image));
+        if looks_like_uuid(reference)
+            && let Some(image) = self.image(reference).await?
+        {
+            return Ok((image.status == "active").then_some(image));
         }
         let by_name = self
             .list(&[
@@ -124,5 +134,22 @@ impl Glance {
         Ok(by_name
             .into_iter()
             .max_by(|a, b| a.created_at.cmp(&b.created_at)))
+    }
+}
+
+fn looks_like_uuid(s: &str) -> bool {
+    let hex: String = s.chars().filter(|c| *c != '-').collect();
+    hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn recognises_uuids() {
+        assert!(super::looks_like_uuid(
+            "6b4f3c5e-0000-4000-8000-000000000000"
+        ));
+        assert!(super::looks_like_uuid("6b4f3c5e000040008000000000000000"));
+        assert!(!super::looks_like_uuid("debian-12-genericcloud"));
     }
 }

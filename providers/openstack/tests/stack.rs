@@ -917,3 +917,29 @@ async fn a_server_that_must_grow_is_resized_in_place() {
         p.delete(r).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn images_are_found_by_os_by_configured_name_and_by_id() {
+    let stack = common::full();
+    let p = provider("nuage");
+    let by_os = p.glance().find_os("debian", "13").await.unwrap().unwrap();
+    assert_eq!(by_os.id, stack.str("/images/debian-13"));
+    assert_eq!(by_os.os_version.as_deref(), Some("13"));
+    assert!(p.glance().find_os("debian", "99").await.unwrap().is_none());
+    let by_name = p.glance().find_ref("ubuntu-24.04").await.unwrap().unwrap();
+    assert_eq!(by_name.id, stack.str("/images/ubuntu-24.04"));
+    let by_id = p
+        .glance()
+        .find_ref(&stack.str("/images/debian-12"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_id.name.as_deref(), Some("debian-12"));
+    assert!(
+        p.glance()
+            .find_ref("6b4f3c5e-0000-4000-8000-000000000000")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
