@@ -340,7 +340,7 @@ fn main() {
         tps.push((workers, pg_rounds[rounds / 2]));
         rows.push(engine_rounds.swap_remove(rounds / 2));
     }
-    for workers in [1usize, 4] {
+    for workers in [1usize, 2, 4] {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("bench.db").display());
         let r = rt.block_on(throughput(
