@@ -79,6 +79,9 @@ pub enum Error {
         /// How long.
         waited: Duration,
     },
+    /// What the call needs does not exist (a resource to update, a server awaited that vanished).
+    #[error("{0}")]
+    NotFound(String),
     /// A request that cannot succeed as written, refused before any call (unknown image...).
     #[error("{0}")]
     Invalid(String),
@@ -149,6 +152,7 @@ impl Error {
             }
             Error::Timeout { .. } => ErrorKind::Transient,
             Error::Invalid(_) => ErrorKind::Terminal,
+            Error::NotFound(_) => ErrorKind::NotFound,
         }
     }
 

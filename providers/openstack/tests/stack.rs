@@ -697,6 +697,21 @@ async fn observe_of_a_missing_dependency_is_absent_and_bad_specs_change_nothing(
     let err = p.create(&att).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 
+    // Updating what does not exist: not found.
+    let missing = spec(
+        "deps",
+        "missing",
+        SpecBody::Volume(VolumeSpec {
+            size_gib: 1,
+            zone: None,
+            volume_type: None,
+        }),
+    );
+    assert_eq!(
+        p.update(&missing).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+
     // Invalid specs are refused before any call.
     let bad = spec(
         "deps",

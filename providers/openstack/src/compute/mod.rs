@@ -185,7 +185,7 @@ impl Nova {
                 }
                 Some(_) => {}
                 None => {
-                    return Err(Error::Invalid(format!(
+                    return Err(Error::NotFound(format!(
                         "server {id} vanished while waiting for it to be ACTIVE"
                     )));
                 }

@@ -174,16 +174,7 @@ impl OpenStackProvider {
 
 /// The error of `update` on a resource that does not exist.
 fn absent_error(spec: &ResourceSpec) -> Error {
-    Error::Api(Box::new(crate::error::ApiError {
-        service: "nuage",
-        method: "LOOKUP".into(),
-        path: spec.name(),
-        status: 404,
-        code: Some("NotFound".into()),
-        message: format!("{} {} does not exist", spec.kind(), spec.meta),
-        request_id: None,
-        retry_after: None,
-    }))
+    Error::NotFound(format!("{} {} does not exist", spec.kind(), spec.meta))
 }
 
 #[async_trait]
