@@ -3,7 +3,7 @@
 use crate::args::Format;
 use comfy_table::{Table, presets};
 use nuage_placement::placement::decision::{Candidate, Verdict};
-use nuage_placement::{Catalogue, Decision, Offer, Policy};
+use nuage_placement::{Decision, Offer, Policy};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -28,7 +28,7 @@ fn short(digest: &str) -> &str {
 }
 
 /// The decision for a person: the outcome, its cost, then every offer's fate.
-pub(crate) fn decision_table(d: &Decision, catalogue: &Catalogue, policy: &Policy) -> String {
+pub(crate) fn decision_table(d: &Decision, policy: &Policy) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -110,22 +110,22 @@ pub(crate) fn decision_table(d: &Decision, catalogue: &Catalogue, policy: &Polic
     }
     s.push('\n');
     let mut t = table(&["OFFER", "TIER", "VERDICT", "MONTHLY", "WHY"]);
-    for c in &d.candidates {
-        t.add_row(candidate_row(c, catalogue));
+    for c in d.candidates.iter() {
+        t.add_row(candidate_row(&c));
     }
     let _ = writeln!(s, "{t}");
     s
 }
 
-fn candidate_row(c: &Candidate, _catalogue: &Catalogue) -> Vec<String> {
-    match &c.verdict {
+fn candidate_row(c: &Candidate<'_>) -> Vec<String> {
+    match c.verdict {
         Verdict::Ranked {
             rank,
             monthly,
             delta,
         } => vec![
-            c.offer.to_string(),
-            c.tier.to_string(),
+            c.offer.id.clone(),
+            c.offer.tier.to_string(),
             if *rank == 1 {
                 "chosen".into()
             } else {
@@ -139,11 +139,16 @@ fn candidate_row(c: &Candidate, _catalogue: &Catalogue) -> Vec<String> {
             },
         ],
         Verdict::Eliminated(e) => vec![
-            c.offer.to_string(),
-            c.tier.to_string(),
+            c.offer.id.clone(),
+            c.offer.tier.to_string(),
             "eliminated".into(),
             String::new(),
-            format!("{} ({}): {}", e.rule, e.stage, e.mismatch.explain().reason),
+            format!(
+                "{} ({}): {}",
+                c.rule().unwrap_or_default(),
+                e.stage,
+                c.explain().map(|x| x.reason).unwrap_or_default()
+            ),
         ],
     }
 }

@@ -18,7 +18,7 @@ pub(crate) fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let (catalogue, policy) = load_sources(&args.sources)?;
     let decision = place(&request, &catalogue, &policy, &PlacementContext::at(at));
     match args.output {
-        Format::Table => print!("{}", output::decision_table(&decision, &catalogue, &policy)),
+        Format::Table => print!("{}", output::decision_table(&decision, &policy)),
         f => output::print_structured(&decision, f)?,
     }
     Ok(if decision.is_placed() {

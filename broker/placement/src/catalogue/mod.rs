@@ -9,6 +9,7 @@
 //! A catalogue directory is every `*.yaml`/`*.yml` file in it. Loading reports every problem of
 //! every file, each with its file, offer and field, and yields nothing unless all are good.
 
+pub(crate) mod facts;
 mod offer;
 
 pub use offer::{
@@ -18,7 +19,7 @@ pub use offer::{
 
 use crate::error::{Error, Result, SourcedError};
 use crate::request::FieldError;
-use crate::request::validate::schema_errors;
+use crate::request::validate::{parse_yaml, schema_errors};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -45,11 +46,13 @@ const EXAMPLE_FILES: [(&str, &str); 3] = [
 ];
 
 /// A validated set of offers, sorted by id, with a digest that identifies its content.
+/// Cloning is cheap (shared, immutable).
 #[derive(Debug, Clone)]
 pub struct Catalogue {
-    offers: Vec<Arc<Offer>>,
-    ids: Vec<Arc<str>>,
-    digest: String,
+    offers: Arc<[Arc<Offer>]>,
+    facts: Arc<[facts::Facts]>,
+    flavors: Arc<[facts::PackedFlavor]>,
+    digest: Arc<str>,
 }
 
 impl Catalogue {
@@ -156,10 +159,15 @@ impl Catalogue {
         offers.sort_by(|a, b| a.id.cmp(&b.id));
         let bytes = serde_json::to_vec(&offers).expect("offers serialize");
         let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        let mut flavors = Vec::new();
         Catalogue {
-            ids: offers.iter().map(|o| Arc::from(o.id.as_str())).collect(),
+            facts: offers
+                .iter()
+                .map(|o| facts::Facts::of(o, &mut flavors))
+                .collect(),
+            flavors: flavors.into(),
             offers: offers.into_iter().map(Arc::new).collect(),
-            digest,
+            digest: digest.into(),
         }
     }
 
@@ -168,9 +176,12 @@ impl Catalogue {
         &self.offers
     }
 
-    /// The offers' ids, in the same order as [`Catalogue::offers`], shared with decisions.
-    pub fn ids(&self) -> &[Arc<str>] {
-        &self.ids
+    pub(crate) fn facts(&self) -> &[facts::Facts] {
+        &self.facts
+    }
+
+    pub(crate) fn flavor_table(&self) -> &[facts::PackedFlavor] {
+        &self.flavors
     }
 
     /// The offer with this id.
@@ -222,7 +233,7 @@ fn parse_file(file: &str, text: &str, errors: &mut Vec<SourcedError>) -> Vec<Off
         offer,
         error: FieldError::new(path, message),
     };
-    let doc: Value = match serde_saphyr::from_str(text) {
+    let doc: Value = match parse_yaml(text) {
         Ok(v) => v,
         Err(e) => {
             errors.push(err(None, "", format!("not well-formed YAML: {e}")));

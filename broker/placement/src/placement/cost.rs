@@ -2,6 +2,7 @@
 //! breakdown recorded for the chosen offer. Both use the same pricing rules.
 
 use super::decision::{CostEstimate, CostLine, Mismatch};
+use crate::catalogue::facts::{Facts, PackedFlavor};
 use crate::catalogue::{Flavor, Offer};
 use crate::money::{HOURS_PER_MONTH, Money};
 use crate::request::{ServerRequest, ServiceRequest};
@@ -28,19 +29,33 @@ impl Rate<'_> {
     }
 }
 
-/// The cheapest flavor at least as big as the server; ties go to the smaller, then by name.
+/// The cheapest flavor at least as big as the server; ties go to the smaller, then to the
+/// first listed. The same rule reads the full list ([`Flavor`]) and the packed table.
 fn best_flavor<'a>(flavors: &'a [Flavor], s: &ServerRequest) -> Option<&'a Flavor> {
     flavors
         .iter()
-        .filter(|f| f.vcpus >= s.vcpus && f.ram_gib >= s.ram_gib)
-        .min_by(|a, b| {
-            (a.hour, a.vcpus, a.ram_gib, &a.name).cmp(&(b.hour, b.vcpus, b.ram_gib, &b.name))
-        })
+        .enumerate()
+        .filter(|(_, f)| f.vcpus >= s.vcpus && f.ram_gib >= s.ram_gib)
+        .min_by_key(|(i, f)| (f.hour, f.vcpus, f.ram_gib, *i))
+        .map(|(_, f)| f)
 }
 
-fn rate<'a>(offer: &'a Offer, s: &ServerRequest) -> Result<Rate<'a>, Mismatch> {
-    let p = &offer.pricing;
-    if let (Some(vcpu_hour), Some(ratio)) = (p.vcpu_hour, p.ram_gib_per_vcpu) {
+fn best_packed(flavors: &[PackedFlavor], s: &ServerRequest) -> Option<Money> {
+    flavors
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.vcpus >= s.vcpus && f.ram_gib >= s.ram_gib)
+        .min_by_key(|(i, f)| (f.hour, f.vcpus, f.ram_gib, *i))
+        .map(|(_, f)| f.hour)
+}
+
+fn rate<'a>(
+    per_vcpu: Option<(Money, u32)>,
+    offer: &'a Offer,
+    index: usize,
+    s: &ServerRequest,
+) -> Result<Rate<'a>, Mismatch> {
+    if let Some((vcpu_hour, ratio)) = per_vcpu {
         let units = s.vcpus.max(s.ram_gib.div_ceil(ratio));
         return Ok(Rate::PerVcpu {
             units,
@@ -48,10 +63,10 @@ fn rate<'a>(offer: &'a Offer, s: &ServerRequest) -> Result<Rate<'a>, Mismatch> {
             vcpu_hour,
         });
     }
-    best_flavor(&p.flavors, s)
+    best_flavor(&offer.pricing.flavors, s)
         .map(Rate::Flavor)
-        .ok_or_else(|| Mismatch::NoFlavor {
-            server: s.name.clone(),
+        .ok_or(Mismatch::NoFlavor {
+            server: index as u16,
             vcpus: s.vcpus,
             ram_gib: s.ram_gib,
         })
@@ -59,18 +74,31 @@ fn rate<'a>(offer: &'a Offer, s: &ServerRequest) -> Result<Rate<'a>, Mismatch> {
 
 /// The estimated monthly total, or why a server cannot be sized on this offer.
 pub(crate) fn monthly_total(
-    offer: &Offer,
+    f: &Facts,
+    table: &[PackedFlavor],
     request: &ServiceRequest,
     storage_gib: u64,
 ) -> Result<Money, Mismatch> {
+    let (start, count) = (f.flavors.0 as usize, f.flavors.1 as usize);
+    let flavors = &table[start..start + count];
     let mut total = Money::ZERO;
-    for s in &request.resources.servers {
-        let hourly = rate(offer, s)?.hourly();
+    for (i, s) in request.resources.servers.iter().enumerate() {
+        let hourly = match f.per_vcpu {
+            Some((vcpu_hour, ratio)) => {
+                vcpu_hour.times(i64::from(s.vcpus.max(s.ram_gib.div_ceil(ratio))))
+            }
+            None => best_packed(flavors, s).ok_or(Mismatch::NoFlavor {
+                server: i as u16,
+                vcpus: s.vcpus,
+                ram_gib: s.ram_gib,
+            })?,
+        };
         total += hourly.times(HOURS_PER_MONTH * i64::from(s.count));
     }
     if storage_gib > 0 {
-        let gib_month = offer.pricing.block_gib_month.unwrap_or(Money::ZERO);
-        total += gib_month.times(i64::try_from(storage_gib).unwrap_or(i64::MAX));
+        total += f
+            .block_gib_month
+            .times(i64::try_from(storage_gib).unwrap_or(i64::MAX));
     }
     Ok(total)
 }
@@ -79,8 +107,11 @@ pub(crate) fn monthly_total(
 pub(crate) fn estimate(offer: &Offer, request: &ServiceRequest) -> CostEstimate {
     let mut lines = Vec::new();
     let block = offer.pricing.block_gib_month.unwrap_or(Money::ZERO);
-    for s in &request.resources.servers {
-        let Ok(r) = rate(offer, s) else { continue };
+    for (i, s) in request.resources.servers.iter().enumerate() {
+        let per_vcpu = offer.pricing.vcpu_hour.zip(offer.pricing.ram_gib_per_vcpu);
+        let Ok(r) = rate(per_vcpu, offer, i, s) else {
+            continue;
+        };
         let basis = match &r {
             Rate::Flavor(f) => format!("flavor {} ({} vCPU, {} GiB)", f.name, f.vcpus, f.ram_gib),
             Rate::PerVcpu { units, ratio, .. } => {

@@ -1,15 +1,15 @@
 //! The decision record: what was chosen, what it costs, and why every other offer lost.
 
-use crate::catalogue::{ProviderBinding, QualificationStatus};
+use crate::catalogue::{Catalogue, Offer, ProviderBinding, QualificationStatus};
 use crate::country::CountryCode;
 use crate::money::{HOURS_PER_MONTH, Money};
+use crate::policy::{GroupIdx, Policy, RuleIdx};
 use crate::vocabulary::{Sensitivity, ServiceKind, Tier, TierSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 
 /// The record format version.
 pub const DECISION_API_VERSION: &str = "nuage.decision/v1";
@@ -40,7 +40,7 @@ pub struct Decision {
     pub advisories: Vec<Advisory>,
     /// Every offer of the catalogue: chosen, eligible (with rank and cost delta) or eliminated
     /// (with the rule and the values compared).
-    pub candidates: Vec<Candidate>,
+    pub candidates: Candidates,
 }
 
 impl Decision {
@@ -170,7 +170,7 @@ pub struct CostLine {
 pub struct Advisory {
     /// The soft rule behind it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<Arc<str>>,
+    pub rule: Option<String>,
     /// What to review.
     pub message: String,
 }
@@ -199,7 +199,7 @@ pub struct TierFailure {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReasonCount {
     /// The rule.
-    pub rule: Arc<str>,
+    pub rule: String,
     /// The stage that applied it.
     pub stage: Stage,
     /// How many offers it eliminated.
@@ -208,19 +208,108 @@ pub struct ReasonCount {
     pub example: String,
 }
 
-/// One offer's fate.
+/// Every offer's fate, in the record's order: ranked offers by rank, then eliminated offers,
+/// the furthest stage first. Rows refer to the catalogue and policy by index, so building the
+/// list for a large catalogue allocates almost nothing.
+#[derive(Clone)]
+pub struct Candidates {
+    pub(crate) rows: Vec<Row>,
+    pub(crate) catalogue: Catalogue,
+    pub(crate) policy: Policy,
+    pub(crate) servers: Servers,
+}
+
+/// The request's server groups as `(name, "os version")`, which eliminations cite by index.
+pub(crate) type Servers = std::sync::Arc<[(String, String)]>;
+
 #[derive(Debug, Clone)]
-pub struct Candidate {
-    /// The offer's id.
-    pub offer: Arc<str>,
-    /// Its tier.
-    pub tier: Tier,
-    /// Chosen, eligible or eliminated.
-    pub verdict: Verdict,
+pub(crate) struct Row {
+    pub(crate) offer: u32,
+    pub(crate) verdict: Verdict,
+}
+
+impl Candidates {
+    /// The candidates in record order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Candidate<'_>> {
+        self.rows.iter().map(|r| Candidate {
+            offer: &self.catalogue.offers()[r.offer as usize],
+            verdict: &r.verdict,
+            policy: &self.policy,
+            servers: &self.servers,
+        })
+    }
+
+    /// How many offers were considered.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the catalogue was empty.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The candidate for an offer id.
+    pub fn get(&self, offer: &str) -> Option<Candidate<'_>> {
+        self.iter().find(|c| c.offer.id == offer)
+    }
+}
+
+impl std::fmt::Debug for Candidates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Candidates {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+/// One offer's fate.
+#[derive(Clone, Copy)]
+pub struct Candidate<'a> {
+    /// The offer.
+    pub offer: &'a Offer,
+    /// Ranked or eliminated.
+    pub verdict: &'a Verdict,
+    policy: &'a Policy,
+    servers: &'a [(String, String)],
+}
+
+impl<'a> Candidate<'a> {
+    /// The id of the rule that eliminated the offer.
+    pub fn rule(&self) -> Option<&'a str> {
+        match self.verdict {
+            Verdict::Eliminated(e) => Some(self.policy.rule_id(e.rule)),
+            Verdict::Ranked { .. } => None,
+        }
+    }
+
+    /// Why the offer was eliminated, in words and values.
+    pub fn explain(&self) -> Option<Explanation> {
+        match self.verdict {
+            Verdict::Eliminated(e) => {
+                Some(e.mismatch.explain(self.offer, self.policy, self.servers))
+            }
+            Verdict::Ranked { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Candidate<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Candidate")
+            .field("offer", &self.offer.id)
+            .field("verdict", self.verdict)
+            .field("rule", &self.rule())
+            .finish()
+    }
 }
 
 /// Chosen, eligible, or eliminated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub enum Verdict {
     /// Passed every filter; `rank` 1 is the chosen offer.
     Ranked {
@@ -235,12 +324,12 @@ pub enum Verdict {
     Eliminated(Elimination),
 }
 
-impl Serialize for Candidate {
+impl Serialize for Candidate<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("offer", &*self.offer)?;
-        m.serialize_entry("tier", &self.tier)?;
-        match &self.verdict {
+        m.serialize_entry("offer", &self.offer.id)?;
+        m.serialize_entry("tier", &self.offer.tier)?;
+        match self.verdict {
             Verdict::Ranked {
                 rank,
                 monthly,
@@ -252,10 +341,10 @@ impl Serialize for Candidate {
                 m.serialize_entry("delta_eur", delta)?;
             }
             Verdict::Eliminated(e) => {
-                let x = e.mismatch.explain();
+                let x = e.mismatch.explain(self.offer, self.policy, self.servers);
                 m.serialize_entry("verdict", "eliminated")?;
                 m.serialize_entry("stage", &e.stage)?;
-                m.serialize_entry("rule", &*e.rule)?;
+                m.serialize_entry("rule", self.policy.rule_id(e.rule))?;
                 m.serialize_entry("attribute", x.attribute)?;
                 m.serialize_entry("required", &x.required)?;
                 m.serialize_entry("actual", &x.actual)?;
@@ -289,6 +378,9 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// How many stages there are.
+    pub(crate) const COUNT: usize = 8;
+
     /// The stage's name as written in records.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -311,18 +403,19 @@ impl std::fmt::Display for Stage {
 }
 
 /// Why an offer was eliminated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Elimination {
     /// The stage.
     pub stage: Stage,
-    /// The rule cited.
-    pub rule: Arc<str>,
+    /// The rule cited (resolve it with [`Candidate::rule`]).
+    pub rule: RuleIdx,
     /// The facts compared.
     pub mismatch: Mismatch,
 }
 
-/// The facts that eliminated an offer, kept typed (cheap to build) and explained on demand.
-#[derive(Debug, Clone)]
+/// The facts that eliminated an offer, kept typed and `Copy` (cheap to build and drop for ten
+/// thousand offers) and explained on demand.
+#[derive(Debug, Clone, Copy)]
 pub enum Mismatch {
     /// The sensitivity level is always refused.
     LevelRefused(Sensitivity),
@@ -343,22 +436,19 @@ pub enum Mismatch {
     NotDrCapable,
     /// No region in the required country group.
     OutsideGroup {
-        /// The group's name.
-        group: Arc<str>,
-        /// The countries of the offer's regions still considered.
-        countries: Vec<CountryCode>,
+        /// The group.
+        group: GroupIdx,
+        /// The offer's regions still considered, one bit per region.
+        regions: u64,
     },
     /// A non-EU entity controls the provider.
-    NonEuControl {
-        /// The provider's seat.
-        seat: CountryCode,
-    },
+    NonEuControl,
     /// Built on non-EU technology.
     NonEuTechnology,
     /// No region meets the request's own location constraints.
     OutsideRequestedLocation {
-        /// The regions still considered when the constraint applied.
-        regions: Vec<String>,
+        /// The offer's regions still considered, one bit per region.
+        regions: u64,
     },
     /// A qualification or certification is expired (or not yet valid) on the decision date.
     NotValidOn {
@@ -375,15 +465,13 @@ pub enum Mismatch {
     KindUnsupported(ServiceKind),
     /// An image is not provided.
     ImageUnavailable {
-        /// The server group.
-        server: String,
-        /// `os version`.
-        image: String,
+        /// The server group's index in the request.
+        server: u16,
     },
     /// No flavor is big enough.
     NoFlavor {
-        /// The server group.
-        server: String,
+        /// The server group's index in the request.
+        server: u16,
         /// vCPUs asked.
         vcpus: u32,
         /// RAM asked.
@@ -432,8 +520,27 @@ pub struct Explanation {
 }
 
 impl Mismatch {
-    /// The mismatch in words and values.
-    pub fn explain(&self) -> Explanation {
+    /// The mismatch in words and values, for the offer it eliminated under `policy`.
+    pub(crate) fn explain(
+        &self,
+        offer: &Offer,
+        policy: &Policy,
+        servers: &[(String, String)],
+    ) -> Explanation {
+        let server = |i: &u16| {
+            servers
+                .get(usize::from(*i))
+                .cloned()
+                .unwrap_or_else(|| ("?".into(), "?".into()))
+        };
+        let kept = |mask: u64| {
+            offer
+                .regions
+                .iter()
+                .enumerate()
+                .filter(move |(i, _)| mask & (1 << i) != 0)
+                .map(|(_, r)| r)
+        };
         let x = |attribute, required, actual, reason: String| Explanation {
             attribute,
             required,
@@ -484,24 +591,32 @@ impl Mismatch {
                 json!(false),
                 "not allowed to host Diffusion Restreinte systems".into(),
             ),
-            Mismatch::OutsideGroup { group, countries } => x(
-                "regions.country",
-                json!(format!("a country of group `{group}`")),
-                json!(countries),
-                format!(
-                    "no region in a country of `{group}` (regions in {})",
-                    countries
-                        .iter()
-                        .map(CountryCode::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-            Mismatch::NonEuControl { seat } => x(
+            Mismatch::OutsideGroup { group, regions } => {
+                let group = policy.group_name(*group);
+                let mut countries: Vec<CountryCode> = kept(*regions).map(|r| r.country).collect();
+                countries.dedup();
+                x(
+                    "regions.country",
+                    json!(format!("a country of group `{group}`")),
+                    json!(countries),
+                    format!(
+                        "no region in a country of `{group}` (regions in {})",
+                        countries
+                            .iter()
+                            .map(CountryCode::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            }
+            Mismatch::NonEuControl => x(
                 "jurisdiction.non_eu_control",
                 json!(false),
                 json!(true),
-                format!("controlled from outside the EU (seat {seat}): exposed to extra-EU law"),
+                format!(
+                    "controlled from outside the EU (seat {}): exposed to extra-EU law",
+                    offer.jurisdiction.seat
+                ),
             ),
             Mismatch::NonEuTechnology => x(
                 "jurisdiction.technology_dependency_non_eu",
@@ -512,7 +627,7 @@ impl Mismatch {
             Mismatch::OutsideRequestedLocation { regions } => x(
                 "regions",
                 json!("a region the request's location constraints allow"),
-                json!(regions),
+                json!(kept(*regions).map(|r| r.id.as_str()).collect::<Vec<_>>()),
                 "no region meets the request's location constraints".into(),
             ),
             Mismatch::NotValidOn {
@@ -540,21 +655,27 @@ impl Mismatch {
                 Value::Null,
                 format!("does not provide {kind}s"),
             ),
-            Mismatch::ImageUnavailable { server, image } => x(
-                "images",
-                json!(image),
-                Value::Null,
-                format!("no {image} image for server {server}"),
-            ),
+            Mismatch::ImageUnavailable { server: i } => {
+                let (server, image) = server(i);
+                x(
+                    "images",
+                    json!(image),
+                    Value::Null,
+                    format!("no {image} image for server {server}"),
+                )
+            }
             Mismatch::NoFlavor {
-                server,
+                server: i,
                 vcpus,
                 ram_gib,
             } => x(
                 "pricing.flavors",
                 json!({ "vcpus": vcpus, "ram_gib": ram_gib }),
                 Value::Null,
-                format!("no flavor with {vcpus} vCPU and {ram_gib} GiB for server {server}"),
+                format!(
+                    "no flavor with {vcpus} vCPU and {ram_gib} GiB for server {}",
+                    server(i).0
+                ),
             ),
             Mismatch::Capacity {
                 resource,

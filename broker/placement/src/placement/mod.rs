@@ -10,18 +10,18 @@ mod filter;
 
 use crate::catalogue::Catalogue;
 use crate::money::Money;
-use crate::policy::{Policy, system_rules};
+use crate::policy::{Policy, RuleIdx, system_rules};
 use crate::request::ServiceRequest;
 use crate::vocabulary::Tier;
 use chrono::{DateTime, Utc};
 use decision::{
-    Advisory, Candidate, CatalogueRef, DECISION_API_VERSION, Decision, Elimination, Mismatch,
-    Outcome, Placement, PolicyRef, ReasonCount, Refusal, RequestRef, Stage, TierFailure, Verdict,
+    Advisory, Candidates, CatalogueRef, DECISION_API_VERSION, Decision, Elimination, Mismatch,
+    Outcome, Placement, PolicyRef, ReasonCount, Refusal, RequestRef, Row, Stage, TierFailure,
+    Verdict,
 };
 use filter::Prepared;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// What placement needs besides the request, catalogue and policy.
 #[derive(Debug, Clone)]
@@ -54,13 +54,13 @@ pub struct TenantLimits {
 
 /// The policy's rule ids for the fixed filters, resolved once per placement.
 pub(crate) struct SystemRules {
-    pub(crate) qualification_valid: Arc<str>,
-    pub(crate) location_request: Arc<str>,
-    pub(crate) technology_request: Arc<str>,
-    pub(crate) service_kinds: Arc<str>,
-    pub(crate) capacity: Arc<str>,
-    pub(crate) tenant_quota: Arc<str>,
-    pub(crate) budget: Arc<str>,
+    pub(crate) qualification_valid: RuleIdx,
+    pub(crate) location_request: RuleIdx,
+    pub(crate) technology_request: RuleIdx,
+    pub(crate) service_kinds: RuleIdx,
+    pub(crate) capacity: RuleIdx,
+    pub(crate) tenant_quota: RuleIdx,
+    pub(crate) budget: RuleIdx,
 }
 
 impl SystemRules {
@@ -94,42 +94,65 @@ pub fn place(
         eu: policy.eu(),
         totals: request.totals(),
         kinds: request.service_kinds(),
+        kind_bits: request
+            .service_kinds()
+            .into_iter()
+            .fold(0, |acc, k| acc | crate::catalogue::facts::service_bit(k)),
         date: ctx.at.date_naive(),
+        flavors: catalogue.flavor_table(),
     };
     let refused_upfront = request_refusal(&prepared);
 
     let offers = catalogue.offers();
-    let ids = catalogue.ids();
-    let mut ranked: Vec<(usize, Money, usize)> = Vec::new();
-    let mut eliminated: Vec<(usize, Elimination)> = Vec::new();
+    let facts = catalogue.facts();
+    // Survivors as packed sort keys: cost, then tier, EU control and index (see `tie_break`).
+    let mut ranked: Vec<u128> = Vec::new();
+    // Eliminated offers, bucketed by stage so the record lists the furthest stage first
+    // without sorting: each bucket is filled in index (= offer id) order.
+    let mut eliminated: [Vec<(usize, Elimination)>; Stage::COUNT] = Default::default();
     for (i, offer) in offers.iter().enumerate() {
-        if let Some(e) = &refused_upfront {
-            eliminated.push((i, e.clone()));
-            continue;
-        }
-        match filter::evaluate(&prepared, offer) {
-            Ok((cost, region)) => ranked.push((i, cost, region)),
-            Err(e) => eliminated.push((i, e)),
-        }
+        let e = match &refused_upfront {
+            Some(e) => *e,
+            None => match filter::evaluate(&prepared, &facts[i], offer) {
+                Ok((cost, _)) => {
+                    ranked.push(
+                        (u128::from(cost.micros().unsigned_abs()) << 64)
+                            | u128::from(tie_break(&facts[i], i)),
+                    );
+                    continue;
+                }
+                Err(e) => e,
+            },
+        };
+        eliminated[e.stage as usize].push((i, e));
     }
-    ranked.sort_by(|a, b| {
-        let (oa, ob) = (&offers[a.0], &offers[b.0]);
-        (a.1, oa.tier, oa.jurisdiction.non_eu_control, &oa.id).cmp(&(
-            b.1,
-            ob.tier,
-            ob.jurisdiction.non_eu_control,
-            &ob.id,
-        ))
-    });
-    // Furthest stage first: the offers that came closest are the most telling.
-    eliminated.sort_by(|a, b| b.1.stage.cmp(&a.1.stage).then(a.0.cmp(&b.0)));
+    ranked.sort_unstable();
+    let ranked: Vec<(Money, usize)> = ranked
+        .into_iter()
+        .map(|k| {
+            (
+                Money::from_micros((k >> 64) as i64),
+                (k as u64 & INDEX_MASK) as usize,
+            )
+        })
+        .collect();
+    let servers: decision::Servers = request
+        .resources
+        .servers
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                format!("{} {}", s.image.os, s.image.version),
+            )
+        })
+        .collect();
 
-    let best = ranked.first().map(|r| r.1).unwrap_or(Money::ZERO);
-    let mut candidates = Vec::with_capacity(offers.len());
-    for (rank, (i, cost, _)) in ranked.iter().enumerate() {
-        candidates.push(Candidate {
-            offer: ids[*i].clone(),
-            tier: offers[*i].tier,
+    let best = ranked.first().map(|r| r.0).unwrap_or(Money::ZERO);
+    let mut rows = Vec::with_capacity(offers.len());
+    for (rank, (cost, i)) in ranked.iter().enumerate() {
+        rows.push(Row {
+            offer: *i as u32,
             verdict: Verdict::Ranked {
                 rank: rank + 1,
                 monthly: *cost,
@@ -137,20 +160,26 @@ pub fn place(
             },
         });
     }
+    for bucket in eliminated.iter().rev() {
+        rows.extend(bucket.iter().map(|(i, e)| Row {
+            offer: *i as u32,
+            verdict: Verdict::Eliminated(*e),
+        }));
+    }
     let refusal = ranked
         .is_empty()
-        .then(|| refusal(request, catalogue, &eliminated, policy));
-    for (i, e) in eliminated {
-        candidates.push(Candidate {
-            offer: ids[i].clone(),
-            tier: offers[i].tier,
-            verdict: Verdict::Eliminated(e),
-        });
-    }
+        .then(|| refusal(request, catalogue, &rows, policy, &servers));
+    let candidates = Candidates {
+        rows,
+        catalogue: catalogue.clone(),
+        policy: policy.clone(),
+        servers,
+    };
 
     let (placement, advisories) = match ranked.first() {
-        Some(&(i, _, region)) => {
+        Some(&(_, i)) => {
             let offer = &offers[i];
+            let region = filter::evaluate(&prepared, &facts[i], offer).map_or(0, |(_, r)| r);
             let r = &offer.regions[region];
             let placement = Placement {
                 offer: offer.id.clone(),
@@ -162,7 +191,10 @@ pub fn place(
                 binding: offer.binding.clone(),
                 cost: cost::estimate(offer, request),
             };
-            (Some(placement), advisories(&prepared, offer, region))
+            (
+                Some(placement),
+                advisories(&prepared, policy, offer, region),
+            )
         }
         None => (None, Vec::new()),
     };
@@ -197,6 +229,17 @@ pub fn place(
     }
 }
 
+/// Ties on cost go to the internal tier first, then to EU-controlled providers, then by offer
+/// id; offers are sorted by id, so their index stands for it. Packed so sorting reads no offer.
+fn tie_break(f: &crate::catalogue::facts::Facts, index: usize) -> u64 {
+    let tier = f.tier as u64;
+    let non_eu = u64::from(f.non_eu_control);
+    (tier << 60) | (non_eu << 59) | (index as u64 & INDEX_MASK)
+}
+
+/// The bits of a tie-break key that hold the offer's index.
+const INDEX_MASK: u64 = (1 << 59) - 1;
+
 /// `sha256:` of a request's canonical JSON.
 pub fn request_digest(request: &ServiceRequest) -> String {
     let bytes = serde_json::to_vec(request).expect("a request serializes");
@@ -208,7 +251,7 @@ fn request_refusal(p: &Prepared<'_>) -> Option<Elimination> {
     if let Some(rule) = &p.level.refused_by {
         return Some(Elimination {
             stage: Stage::Request,
-            rule: rule.clone(),
+            rule: *rule,
             mismatch: Mismatch::LevelRefused(p.request.sensitivity.level),
         });
     }
@@ -224,12 +267,17 @@ fn request_refusal(p: &Prepared<'_>) -> Option<Elimination> {
         .find(|_| blank)
         .map(|r| Elimination {
             stage: Stage::Request,
-            rule: r.rule.clone(),
+            rule: r.rule,
             mismatch: Mismatch::MissingHomologation,
         })
 }
 
-fn advisories(p: &Prepared<'_>, offer: &crate::catalogue::Offer, region: usize) -> Vec<Advisory> {
+fn advisories(
+    p: &Prepared<'_>,
+    policy: &Policy,
+    offer: &crate::catalogue::Offer,
+    region: usize,
+) -> Vec<Advisory> {
     let mut out = Vec::new();
     for r in p.level.advises.iter().filter(|r| r.applies_to(offer.tier)) {
         if filter::soft_check_holds(r, offer, region) {
@@ -253,7 +301,7 @@ fn advisories(p: &Prepared<'_>, offer: &crate::catalogue::Offer, region: usize) 
             other => format!("review: the chosen offer fails the soft check {other:?}"),
         };
         out.push(Advisory {
-            rule: Some(r.rule.clone()),
+            rule: Some(policy.rule_id(r.rule).to_string()),
             message: title,
         });
     }
@@ -278,31 +326,37 @@ fn advisories(p: &Prepared<'_>, offer: &crate::catalogue::Offer, region: usize) 
 fn refusal(
     request: &ServiceRequest,
     catalogue: &Catalogue,
-    eliminated: &[(usize, Elimination)],
+    rows: &[Row],
     policy: &Policy,
+    servers: &[(String, String)],
 ) -> Refusal {
     let offers = catalogue.offers();
     let level = request.sensitivity.level;
     let mut tiers = Vec::new();
     for tier in Tier::ALL {
-        let mut reasons: BTreeMap<(Stage, Arc<str>), (usize, String)> = BTreeMap::new();
+        let mut reasons: BTreeMap<(Stage, RuleIdx), (usize, String)> = BTreeMap::new();
         let mut count = 0;
-        for (i, e) in eliminated.iter().filter(|(i, _)| offers[*i].tier == tier) {
+        for row in rows {
+            let offer = &offers[row.offer as usize];
+            let Verdict::Eliminated(e) = &row.verdict else {
+                continue;
+            };
+            if offer.tier != tier {
+                continue;
+            }
             count += 1;
             reasons
-                .entry((e.stage, e.rule.clone()))
+                .entry((e.stage, e.rule))
                 .or_insert_with(|| {
-                    (
-                        0,
-                        format!("{}: {}", offers[*i].id, e.mismatch.explain().reason),
-                    )
+                    let why = e.mismatch.explain(offer, policy, servers).reason;
+                    (0, format!("{}: {why}", offer.id))
                 })
                 .0 += 1;
         }
         let mut reasons: Vec<ReasonCount> = reasons
             .into_iter()
             .map(|((stage, rule), (offers, example))| ReasonCount {
-                rule,
+                rule: policy.rule_id(rule).to_string(),
                 stage,
                 offers,
                 example,
@@ -315,8 +369,11 @@ fn refusal(
             reasons,
         });
     }
-    let summary = match policy.level(level).refused_by.as_deref() {
-        Some(rule) => format!("`{level}` data is refused by {rule}: it may go to no cloud"),
+    let summary = match policy.level(level).refused_by {
+        Some(rule) => format!(
+            "`{level}` data is refused by {}: it may go to no cloud",
+            policy.rule_id(rule)
+        ),
         None if offers.is_empty() => "the catalogue has no offer".to_string(),
         None => format!(
             "no offer of the catalogue may take this `{level}` request: see why each tier failed"

@@ -1,7 +1,7 @@
 //! A policy level compiled for fast evaluation: rule ids shared, tiers and countries as bit sets,
 //! requirements sorted into the placement stage that evaluates them.
 
-use super::{Check, LevelPolicy, Requirement, check_ref, unique_tiers};
+use super::{Check, GroupIdx, LevelPolicy, Requirement, RuleIdx, check_ref, unique_tiers};
 use crate::country::CountrySet;
 use crate::request::FieldError;
 use crate::vocabulary::{Sensitivity, Tier, TierSet};
@@ -11,9 +11,9 @@ use std::sync::Arc;
 /// One requirement, ready to evaluate.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledReq {
-    pub(crate) rule: Arc<str>,
+    pub(crate) rule: RuleIdx,
     pub(crate) check: Check,
-    pub(crate) group: Option<(Arc<str>, Arc<CountrySet>)>,
+    pub(crate) group: Option<(GroupIdx, Arc<CountrySet>)>,
     pub(crate) scope: TierSet,
 }
 
@@ -26,9 +26,9 @@ impl CompiledReq {
 /// One sensitivity level, ready to evaluate.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledLevel {
-    pub(crate) refused_by: Option<Arc<str>>,
+    pub(crate) refused_by: Option<RuleIdx>,
     pub(crate) tiers: TierSet,
-    pub(crate) tier_rule: Arc<str>,
+    pub(crate) tier_rule: RuleIdx,
     /// SecNumCloud, HDS, DR: evaluated at the qualifications stage.
     pub(crate) qualification: Vec<CompiledReq>,
     /// Location groups and jurisdiction: evaluated at the location stage.
@@ -40,9 +40,9 @@ pub(crate) struct CompiledLevel {
 }
 
 impl CompiledLevel {
-    pub(crate) fn refused(rule: Arc<str>) -> CompiledLevel {
+    pub(crate) fn refused(rule: RuleIdx) -> CompiledLevel {
         CompiledLevel {
-            refused_by: Some(rule.clone()),
+            refused_by: Some(rule),
             tiers: TierSet::default(),
             tier_rule: rule,
             qualification: Vec::new(),
@@ -56,8 +56,8 @@ impl CompiledLevel {
         level: Sensitivity,
         lp: &LevelPolicy,
         path: &str,
-        rules: &HashMap<String, Arc<str>>,
-        groups: &HashMap<&str, (Arc<str>, Arc<CountrySet>)>,
+        rules: &HashMap<String, RuleIdx>,
+        groups: &HashMap<&str, (GroupIdx, Arc<CountrySet>)>,
         errors: &mut Vec<FieldError>,
     ) -> CompiledLevel {
         if level == Sensitivity::Classified && lp.refused_by.is_none() {
@@ -90,7 +90,7 @@ impl CompiledLevel {
                     format!("{path}.tier_rule"),
                     "missing: name the rule cited when an offer's tier is not allowed",
                 ));
-                Arc::from("R-MISSING")
+                RuleIdx::MISSING
             }
         };
         let mut out = CompiledLevel {
@@ -132,8 +132,8 @@ impl CompiledLevel {
 fn compile_req(
     req: &Requirement,
     path: &str,
-    rules: &HashMap<String, Arc<str>>,
-    groups: &HashMap<&str, (Arc<str>, Arc<CountrySet>)>,
+    rules: &HashMap<String, RuleIdx>,
+    groups: &HashMap<&str, (GroupIdx, Arc<CountrySet>)>,
     errors: &mut Vec<FieldError>,
 ) -> CompiledReq {
     let rule = check_ref(rules, &req.rule, &format!("{path}.rule"), errors);

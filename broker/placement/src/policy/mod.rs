@@ -12,7 +12,7 @@ pub(crate) use compiled::{CompiledLevel, CompiledReq};
 use crate::country::{CountryCode, CountrySet};
 use crate::error::{Error, Result, SourcedError};
 use crate::request::FieldError;
-use crate::request::validate::schema_errors;
+use crate::request::validate::{parse_yaml, schema_errors};
 use crate::vocabulary::{Sensitivity, Tier};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -159,12 +159,26 @@ pub enum Check {
     HomologationReference,
 }
 
-/// A validated, compiled policy.
+/// A rule, as its index in the policy's `rules` (opaque); decisions resolve it through the
+/// policy they were made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleIdx(pub(crate) u16);
+
+impl RuleIdx {
+    /// Stands for a reference that failed validation (never in a valid policy).
+    pub(crate) const MISSING: RuleIdx = RuleIdx(u16::MAX);
+}
+
+/// A country group, as its index in the policy's sorted group names (opaque).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupIdx(pub(crate) u16);
+
+/// A validated, compiled policy. Cloning is cheap (shared, immutable).
 #[derive(Debug, Clone)]
 pub struct Policy {
     document: Arc<PolicyDocument>,
     digest: String,
-    rules: HashMap<String, Arc<str>>,
+    rules: Arc<HashMap<String, RuleIdx>>,
     levels: Arc<[CompiledLevel; 7]>,
     eu: Arc<CountrySet>,
 }
@@ -197,7 +211,7 @@ impl Policy {
             offer: None,
             error,
         };
-        let value: Value = serde_saphyr::from_str(text).map_err(|e| {
+        let value: Value = parse_yaml(text).map_err(|e| {
             Error::InvalidPolicy(vec![sourced(FieldError::new(
                 "",
                 format!("not well-formed YAML: {e}"),
@@ -232,10 +246,8 @@ impl Policy {
         }
         let mut rules = HashMap::new();
         for (i, r) in doc.rules.iter().enumerate() {
-            if rules
-                .insert(r.id.clone(), Arc::<str>::from(r.id.as_str()))
-                .is_some()
-            {
+            let idx = RuleIdx(u16::try_from(i).unwrap_or(u16::MAX - 1));
+            if rules.insert(r.id.clone(), idx).is_some() {
                 errors.push(FieldError::new(
                     format!("rules[{i}].id"),
                     format!("{:?} appears twice", r.id),
@@ -256,16 +268,15 @@ impl Policy {
                 format!("the group {EU_GROUP:?} must be defined (requests' `eu_only` uses it)"),
             ));
         }
-        let groups: HashMap<&str, (Arc<str>, Arc<CountrySet>)> = doc
+        let groups: HashMap<&str, (GroupIdx, Arc<CountrySet>)> = doc
             .country_groups
             .iter()
-            .map(|(name, list)| {
+            .enumerate()
+            .map(|(i, (name, list))| {
+                let idx = GroupIdx(u16::try_from(i).unwrap_or(u16::MAX));
                 (
                     name.as_str(),
-                    (
-                        Arc::from(name.as_str()),
-                        Arc::new(list.iter().copied().collect()),
-                    ),
+                    (idx, Arc::new(list.iter().copied().collect())),
                 )
             })
             .collect();
@@ -278,7 +289,7 @@ impl Policy {
                         &path,
                         "missing: every sensitivity level must be covered",
                     ));
-                    compiled.push(CompiledLevel::refused(Arc::from("R-MISSING")));
+                    compiled.push(CompiledLevel::refused(RuleIdx::MISSING));
                 }
                 Some(lp) => compiled.push(CompiledLevel::compile(
                     level,
@@ -299,7 +310,7 @@ impl Policy {
         Ok(Policy {
             digest: format!("sha256:{}", hex::encode(Sha256::digest(&bytes))),
             document: Arc::new(doc),
-            rules,
+            rules: Arc::new(rules),
             levels: Arc::new(levels),
             eu,
         })
@@ -334,8 +345,25 @@ impl Policy {
         &self.levels[s as usize]
     }
 
-    pub(crate) fn system_rule(&self, id: &'static str) -> Arc<str> {
-        self.rules.get(id).cloned().unwrap_or_else(|| Arc::from(id))
+    pub(crate) fn system_rule(&self, id: &'static str) -> RuleIdx {
+        self.rules.get(id).copied().unwrap_or(RuleIdx::MISSING)
+    }
+
+    /// The id of a rule reference.
+    pub(crate) fn rule_id(&self, r: RuleIdx) -> &str {
+        self.document
+            .rules
+            .get(usize::from(r.0))
+            .map_or("R-UNKNOWN", |r| r.id.as_str())
+    }
+
+    /// The name of a country group reference.
+    pub(crate) fn group_name(&self, g: GroupIdx) -> &str {
+        self.document
+            .country_groups
+            .keys()
+            .nth(usize::from(g.0))
+            .map_or("?", String::as_str)
     }
 
     pub(crate) fn eu(&self) -> &CountrySet {
@@ -361,19 +389,19 @@ fn policy_validator() -> &'static jsonschema::Validator {
 }
 
 pub(crate) fn check_ref(
-    rules: &HashMap<String, Arc<str>>,
+    rules: &HashMap<String, RuleIdx>,
     id: &str,
     path: &str,
     errors: &mut Vec<FieldError>,
-) -> Arc<str> {
+) -> RuleIdx {
     match rules.get(id) {
-        Some(r) => r.clone(),
+        Some(r) => *r,
         None => {
             errors.push(FieldError::new(
                 path,
                 format!("no rule {id:?} is defined in `rules`"),
             ));
-            Arc::from(id)
+            RuleIdx::MISSING
         }
     }
 }

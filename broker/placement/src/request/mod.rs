@@ -29,7 +29,7 @@ pub enum ApiVersion {
 /// A request for cloud resources, placed and provisioned as one unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "Nuage service request", extend("$id" = "https://nuage.example/schema/request.v1.json"))]
+#[schemars(title = "Nuage service request")]
 pub struct ServiceRequest {
     /// Schema version: `nuage/v1`.
     pub api_version: ApiVersion,

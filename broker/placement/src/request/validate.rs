@@ -56,6 +56,13 @@ fn validator() -> &'static jsonschema::Validator {
     })
 }
 
+/// Parses YAML (1.2 booleans only: `no`, `n`, `off` stay strings) into a JSON value.
+pub(crate) fn parse_yaml(text: &str) -> std::result::Result<Value, String> {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| e.to_string())
+}
+
 /// Joins a JSON Pointer's segments as `a.b[0].c`.
 pub(crate) fn pointer_to_path<'a>(segments: impl IntoIterator<Item = PathSegment<'a>>) -> String {
     let mut out = String::new();
@@ -121,15 +128,16 @@ pub(crate) fn schema_errors(validator: &jsonschema::Validator, value: &Value) ->
             _ => errors.push(FieldError::new(pointer_to_path(base), e.to_string())),
         }
     }
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
     errors
 }
 
 impl ServiceRequest {
     /// Parses a request from YAML (or JSON, which is YAML) text, reporting every bad field.
     pub fn from_yaml(text: &str) -> Result<ServiceRequest> {
-        let value: Value = serde_saphyr::from_str(text).map_err(|e| Error::Syntax {
+        let value = parse_yaml(text).map_err(|message| Error::Syntax {
             what: "request".into(),
-            message: e.to_string(),
+            message,
         })?;
         ServiceRequest::from_json_value(value)
     }
