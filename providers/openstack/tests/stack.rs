@@ -958,3 +958,39 @@ async fn images_are_found_by_os_by_configured_name_and_by_id() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_finds_the_server_instead_of_making_another() {
+    let (p, proxy) = proxied(Duration::from_secs(30)).await;
+    let plain = provider("nuage");
+    let test = "lost";
+    let (net, subnet, subnet_id) = network_and_subnet(&plain, test, "10.90.0.0/24").await;
+    let srv = spec(
+        test,
+        "once",
+        SpecBody::Server(server_body(Some(&subnet_id), vec![])),
+    );
+
+    // Nova creates the server, but the answer never reaches the adapter.
+    proxy.inject(Rule {
+        method: Some("POST"),
+        path_contains: "/servers".into(),
+        fault: Fault::LoseAnswer(502),
+        times: 1,
+    });
+    let err = p.create(&srv).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transient, "{err}");
+    assert_eq!(proxy.injected(), 1);
+
+    // The retried step looks the server up by name and metadata: the same one, no second.
+    let again = p.create(&srv).await.unwrap();
+    let servers = p.nova().servers_named(&srv.name()).await.unwrap();
+    assert_eq!(servers.len(), 1, "no duplicate");
+    assert_eq!(again.cloud_id.as_str(), servers[0].id);
+    wait_until_ready(&p, &srv, &wait()).await.unwrap();
+
+    assert_eq!(p.delete(&srv).await.unwrap(), DeleteOutcome::Deleted);
+    for r in [&subnet, &net] {
+        plain.delete(r).await.unwrap();
+    }
+}

@@ -25,6 +25,9 @@ pub enum Fault {
     Delay(Duration),
     /// Forward, then rewrite every server in the answer to `ERROR` with this fault.
     ServerError { code: u16, message: String },
+    /// Forward (the cloud acts), then lose the answer: the client gets this status instead,
+    /// as when a connection drops after the request went through.
+    LoseAnswer(u16),
 }
 
 /// One rule: matches a method and a path fragment, `times` times (`usize::MAX`: always).
@@ -112,6 +115,7 @@ async fn handle(State(proxy): State<Proxy>, request: Request) -> Response {
         .unwrap_or_default();
     let fault = proxy.take_fault(&method, request.uri().path());
     let mut rewrite = None;
+    let mut lose = None;
     match fault {
         Some(Fault::Status {
             status,
@@ -133,6 +137,7 @@ async fn handle(State(proxy): State<Proxy>, request: Request) -> Response {
         }
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::ServerError { code, message }) => rewrite = Some((code, message)),
+        Some(Fault::LoseAnswer(status)) => lose = Some(status),
         None => {}
     }
     let (parts, body) = request.into_parts();
@@ -149,6 +154,11 @@ async fn handle(State(proxy): State<Proxy>, request: Request) -> Response {
     }
     let answer = upstream.body(body.to_vec()).send().await.unwrap();
     proxy.shared.lock().unwrap().forwarded += 1;
+    if let Some(status) = lose {
+        let mut response = Response::new(Body::from("upstream connection lost"));
+        *response.status_mut() = StatusCode::from_u16(status).unwrap();
+        return response;
+    }
     let status = answer.status().as_u16();
     let mut headers = HeaderMap::new();
     for (name, value) in answer.headers() {
