@@ -27,7 +27,13 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn plan_prints_the_choice_and_why_the_others_lost() {
-    let o = nuage(&["plan", "-f", "examples/requests/sensitive.yaml", "--at", "2026-11-29"]);
+    let o = nuage(&[
+        "plan",
+        "-f",
+        "examples/requests/sensitive.yaml",
+        "--at",
+        "2026-11-29",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("PLACED on nubo-dgfip"), "{out}");
@@ -38,13 +44,29 @@ fn plan_prints_the_choice_and_why_the_others_lost() {
 
 #[test]
 fn plan_json_is_the_full_record() {
-    let o = nuage(&["plan", "-f", "examples/requests/health.yaml", "--at", "2026-11-29", "-o", "json"]);
+    let o = nuage(&[
+        "plan",
+        "-f",
+        "examples/requests/health.yaml",
+        "--at",
+        "2026-11-29",
+        "-o",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["outcome"], "placed");
     assert_eq!(v["placement"]["offer"], "cloud-temple-iaas");
     assert_eq!(v["candidates"].as_array().unwrap().len(), 12);
-    let yaml = nuage(&["plan", "-f", "examples/requests/health.yaml", "--at", "2026-11-29", "-o", "yaml"]);
+    let yaml = nuage(&[
+        "plan",
+        "-f",
+        "examples/requests/health.yaml",
+        "--at",
+        "2026-11-29",
+        "-o",
+        "yaml",
+    ]);
     assert!(stdout(&yaml).contains("outcome: placed"));
 }
 
@@ -66,12 +88,28 @@ fn refused_and_invalid_have_their_own_exit_codes() {
     let o = nuage(&["validate", "-f", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3));
 
-    let o = nuage(&["plan", "-f", "examples/requests/public.yaml", "--at", "tomorrow"]);
+    let o = nuage(&[
+        "plan",
+        "-f",
+        "examples/requests/public.yaml",
+        "--at",
+        "tomorrow",
+    ]);
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("--at"));
 
-    let o = nuage(&["plan", "-f", "examples/requests/public.yaml", "--catalogue", dir.path().to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(3), "a directory without offers is an invalid catalogue");
+    let o = nuage(&[
+        "plan",
+        "-f",
+        "examples/requests/public.yaml",
+        "--catalogue",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "a directory without offers is an invalid catalogue"
+    );
 
     let o = nuage(&["plan"]);
     assert_eq!(o.status.code(), Some(2), "usage errors are clap's 2");
@@ -82,14 +120,31 @@ fn a_custom_policy_and_catalogue_are_used() {
     let dir = tempfile::tempdir().unwrap();
     let policy = std::fs::read_to_string(repo().join("examples/policy/default.yaml"))
         .unwrap()
-        .replace("  public:\n    tiers: [internal, dedicated, external]", "  public:\n    tiers: [internal]");
+        .replace(
+            "  public:\n    tiers: [internal, dedicated, external]",
+            "  public:\n    tiers: [internal]",
+        );
     let path = dir.path().join("policy.yaml");
     std::fs::write(&path, policy).unwrap();
-    let o = nuage(&["plan", "-f", "examples/requests/public.yaml", "--policy", path.to_str().unwrap(), "-o", "json"]);
+    let o = nuage(&[
+        "plan",
+        "-f",
+        "examples/requests/public.yaml",
+        "--policy",
+        path.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["placement"]["tier"], "internal");
 
-    let o = nuage(&["validate", "--catalogue", "examples/catalogue", "--policy", path.to_str().unwrap()]);
+    let o = nuage(&[
+        "validate",
+        "--catalogue",
+        "examples/catalogue",
+        "--policy",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("12 offers"));
 }
@@ -99,10 +154,18 @@ fn offers_list_filters_by_tier() {
     let o = nuage(&["offers", "list", "--tier", "internal", "-o", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let ids: Vec<_> = v.as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids, ["nubo-dgfip", "pi-interieur"]);
     let table = stdout(&nuage(&["offers", "list"]));
-    assert!(table.contains("aws-eu-west-3") && table.contains("(estimate)"), "{table}");
+    assert!(
+        table.contains("aws-eu-west-3") && table.contains("(estimate)"),
+        "{table}"
+    );
 }
 
 #[test]
