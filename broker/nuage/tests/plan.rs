@@ -82,7 +82,11 @@ fn refused_and_invalid_have_their_own_exit_codes() {
     let o = nuage(&["plan", "-f", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3));
     let err = stderr(&o);
-    for path in ["resources.servers[0].vcpus"] {
+    for path in [
+        "resources.servers[0].vcpus",
+        "sensitivity.justification",
+        "sensitivity.declared_by",
+    ] {
         assert!(err.contains(path), "{err}");
     }
     let o = nuage(&["validate", "-f", bad.to_str().unwrap()]);

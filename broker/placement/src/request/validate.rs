@@ -154,7 +154,8 @@ impl ServiceRequest {
                 ),
             )]));
         }
-        let errors = schema_errors(validator(), &value);
+        let mut errors = schema_errors(validator(), &value);
+        errors.extend(declaration_errors(&value));
         if !errors.is_empty() {
             return Err(Error::InvalidRequest(errors));
         }
@@ -184,25 +185,6 @@ impl ServiceRequest {
     /// The rules a schema cannot express.
     fn semantic_errors(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        let s = &self.sensitivity;
-        if s.level.requires_declaration() {
-            let blank = |o: &Option<String>| o.as_deref().is_none_or(|t| t.trim().is_empty());
-            if blank(&s.justification) {
-                errors.push(FieldError::new(
-                    "sensitivity.justification",
-                    format!(
-                        "required for data declared `{}` or above: say why the data has this level",
-                        crate::Sensitivity::Personal
-                    ),
-                ));
-            }
-            if blank(&s.declared_by) {
-                errors.push(FieldError::new(
-                    "sensitivity.declared_by",
-                    format!("required for data declared `{}` or above: name the data owner who declared the level", crate::Sensitivity::Personal),
-                ));
-            }
-        }
         unique(
             &mut errors,
             "location.countries",
@@ -296,6 +278,42 @@ impl ServiceRequest {
         }
         errors
     }
+}
+
+/// From `personal` up, the declaration needs a justification and its declarant. Checked on the
+/// document itself so these errors are reported together with any schema error.
+fn declaration_errors(value: &Value) -> Vec<FieldError> {
+    let declaration = &value["sensitivity"];
+    let Some(level) = declaration["level"]
+        .as_str()
+        .and_then(|l| serde_json::from_value::<crate::Sensitivity>(Value::from(l)).ok())
+    else {
+        return Vec::new();
+    };
+    if !level.requires_declaration() {
+        return Vec::new();
+    }
+    let blank = |field: &str| {
+        declaration[field]
+            .as_str()
+            .is_none_or(|t| t.trim().is_empty())
+    };
+    let mut errors = Vec::new();
+    if blank("justification") {
+        errors.push(FieldError::new(
+            "sensitivity.justification",
+            format!(
+                "required for `{level}` data (from `personal` up): say why the data has this level"
+            ),
+        ));
+    }
+    if blank("declared_by") {
+        errors.push(FieldError::new(
+            "sensitivity.declared_by",
+            format!("required for `{level}` data (from `personal` up): name the data owner who declared the level"),
+        ));
+    }
+    errors
 }
 
 fn unique<'a>(errors: &mut Vec<FieldError>, path: &str, names: impl Iterator<Item = &'a str>) {
