@@ -9,6 +9,8 @@ use std::path::PathBuf;
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+    #[command(flatten)]
+    pub(crate) global: crate::client::GlobalArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +27,27 @@ pub(crate) enum Command {
         /// Which format.
         #[arg(value_enum)]
         kind: SchemaKind,
+    },
+    /// Service requests on a running broker: create, get, list, delete, watch.
+    #[command(subcommand)]
+    Requests(crate::commands::requests::RequestsCommand),
+    /// Workflow runs: list, show, and the operator actions retry, cancel, compensate, resume.
+    #[command(subcommand)]
+    Workflows(crate::commands::workflows::WorkflowsCommand),
+    /// The audit log: list entries, verify the hash chain.
+    #[command(subcommand)]
+    Audit(crate::commands::audit::AuditCommand),
+    /// Bearer tokens: create, list, revoke (admin).
+    #[command(subcommand)]
+    Tokens(crate::commands::tokens::TokensCommand),
+    /// Connection contexts (server, token, default output) in the config file.
+    #[command(subcommand)]
+    Context(crate::commands::context::ContextCommand),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: crate::commands::completions::ShellArg,
     },
 }
 
@@ -52,6 +75,10 @@ pub(crate) struct PlanArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
     pub(crate) output: Format,
+    /// Ask the broker of the current context (with the tenant's remaining quota) instead of
+    /// deciding here; implied by --server and --context.
+    #[arg(long)]
+    pub(crate) remote: bool,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +102,10 @@ pub(crate) enum OffersCommand {
         /// Output format.
         #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
         output: Format,
+        /// List the offers of the broker of the current context instead of a local catalogue;
+        /// implied by --server and --context.
+        #[arg(long)]
+        remote: bool,
     },
 }
 

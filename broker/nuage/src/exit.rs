@@ -5,12 +5,27 @@ use std::process::ExitCode;
 // 0: success; for `plan`, the request was placed.
 // 2: the command line is wrong (clap's own code).
 
+/// The command line is wrong (clap's own code for unknown flags; ours for flags that do not go
+/// together).
+pub(crate) const USAGE: u8 = 2;
 /// An unexpected failure (I/O, server unreachable...).
 pub(crate) const FAILURE: u8 = 1;
 /// An input file (request, catalogue, policy) is invalid; nothing was done.
 pub(crate) const INVALID_INPUT: u8 = 3;
 /// `plan`: the request is valid but no offer may take it.
 pub(crate) const REFUSED: u8 = 4;
+/// The request or workflow followed (`watch`, `--wait`) ended in failure.
+pub(crate) const REQUEST_FAILED: u8 = 5;
+/// The broker has nothing visible to this token with that id (404).
+pub(crate) const NOT_FOUND: u8 = 6;
+/// The broker refused the token (401) or its role or tenant (403).
+pub(crate) const UNAUTHORIZED: u8 = 7;
+/// The current state forbids the operation (409).
+pub(crate) const CONFLICT: u8 = 8;
+/// The broker cannot be reached or is unavailable (connection refused, timeout, 503).
+pub(crate) const UNAVAILABLE: u8 = 9;
+/// `--wait` or `watch --timeout` gave up before the end.
+pub(crate) const TIMED_OUT: u8 = 10;
 
 /// An error that ends the command with a chosen exit code and message.
 #[derive(Debug)]
@@ -36,9 +51,17 @@ impl std::fmt::Display for Exit {
 
 impl std::error::Error for Exit {}
 
-/// The exit code for an error: an [`Exit`]'s own, else [`FAILURE`].
+/// The exit code for an error: an [`Exit`]'s own, a client error's, else [`FAILURE`].
 pub(crate) fn code_of(e: &anyhow::Error) -> ExitCode {
-    ExitCode::from(e.downcast_ref::<Exit>().map_or(FAILURE, |x| x.code))
+    ExitCode::from(
+        e.downcast_ref::<Exit>()
+            .map(|x| x.code)
+            .or_else(|| {
+                e.downcast_ref::<crate::client::Error>()
+                    .map(|c| c.exit_code())
+            })
+            .unwrap_or(FAILURE),
+    )
 }
 
 /// Maps a placement input error to an `Exit` listing every bad field.

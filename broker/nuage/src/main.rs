@@ -3,6 +3,7 @@
 //! Exit codes are documented in `docs/cli.md` and defined in [`exit`].
 
 mod args;
+mod client;
 mod commands;
 mod exit;
 mod output;

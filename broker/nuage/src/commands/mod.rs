@@ -1,9 +1,16 @@
 //! One module per command.
 
+pub(crate) mod audit;
+pub(crate) mod completions;
+pub(crate) mod context;
 mod offers;
 mod plan;
+mod remote;
+pub(crate) mod requests;
+pub(crate) mod tokens;
+pub(crate) mod workflows;
 
-use crate::args::{Cli, Command, SchemaKind, Sources};
+use crate::args::{Cli, Command, OffersCommand, SchemaKind, Sources};
 use crate::exit::from_placement;
 use anyhow::Context;
 use nuage_placement::{Catalogue, Policy};
@@ -13,7 +20,16 @@ use std::process::ExitCode;
 
 /// Runs a parsed command line.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    crate::client::style::init(cli.global.color);
+    let remote = cli.global.names_a_server();
     match cli.command {
+        Command::Plan(args) if args.remote || remote => remote::plan(&args, &cli.global),
+        Command::Offers(OffersCommand::List {
+            sources,
+            tier,
+            output,
+            remote: r,
+        }) if r || remote => remote::offers(&sources, tier, output, &cli.global),
         Command::Plan(args) => plan::plan(args),
         Command::Validate(args) => plan::validate(args),
         Command::Offers(cmd) => offers::run(cmd),
@@ -26,6 +42,12 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Requests(cmd) => requests::run(cmd, &cli.global),
+        Command::Workflows(cmd) => workflows::run(cmd, &cli.global),
+        Command::Audit(cmd) => audit::run(cmd, &cli.global),
+        Command::Tokens(cmd) => tokens::run(cmd, &cli.global),
+        Command::Context(cmd) => context::run(cmd),
+        Command::Completions { shell } => completions::run(shell),
     }
 }
 

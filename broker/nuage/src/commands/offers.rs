@@ -12,6 +12,7 @@ pub(crate) fn run(cmd: OffersCommand) -> anyhow::Result<ExitCode> {
             sources,
             tier,
             output: format,
+            ..
         } => {
             let (catalogue, _) = load_sources(&sources)?;
             let tier: Option<Tier> = tier.map(Into::into);
