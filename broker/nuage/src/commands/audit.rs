@@ -59,22 +59,45 @@ pub(crate) fn run(cmd: AuditCommand, flags: &GlobalArgs) -> anyhow::Result<ExitC
             output,
         } => {
             let after = match &since_arg {
-                Some(x) => Some(
-                    since(x, Utc::now())
-                        .map_err(|e| Exit::invalid(format!("--since {e}")))?
-                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                ),
+                Some(x) => {
+                    Some(since(x, Utc::now()).map_err(|e| Exit::invalid(format!("--since {e}")))?)
+                }
                 None => None,
             };
-            let v = c.send(
-                Call::get(routes::AUDIT)
-                    .query("tenant", tenant)
-                    .query("action", action)
-                    .query("request", request)
-                    .query("after", after)
-                    .query("limit", Some(limit)),
-            )?;
-            let items = items_of(&v);
+            // Oldest first, page by page; with --since (the API has no time filter on the log)
+            // earlier entries are skipped here and the last `limit` entries kept.
+            let mut items: Vec<Value> = Vec::new();
+            let mut cursor: Option<i64> = None;
+            loop {
+                let v = c.send(
+                    Call::get(routes::AUDIT)
+                        .query("tenant", tenant.as_deref())
+                        .query("action", action.as_deref())
+                        .query("request", request.as_deref())
+                        .query("cursor", cursor)
+                        .query(
+                            "limit",
+                            Some(if after.is_some() {
+                                1000
+                            } else {
+                                limit.clamp(1, 1000)
+                            }),
+                        ),
+                )?;
+                items.extend(
+                    items_of(&v).into_iter().filter(|e| {
+                        after.is_none_or(|a| instant(e.get("at")).is_none_or(|t| t >= a))
+                    }),
+                );
+                cursor = v.get("next_cursor").and_then(Value::as_i64);
+                if cursor.is_none() || (after.is_none() && items.len() >= limit as usize) {
+                    break;
+                }
+            }
+            if after.is_some() && items.len() > limit as usize {
+                items.drain(..items.len() - limit as usize);
+            }
+            items.truncate(limit as usize);
             match session.format(output) {
                 Format::Table => {
                     let rows = items

@@ -4,7 +4,7 @@
 use super::read_input;
 use crate::args::{Format, PlanArgs, Sources, TierArg};
 use crate::client::session::print_value;
-use crate::client::table::{self, Col, s};
+use crate::client::table::{self, Col, at, s};
 use crate::client::{GlobalArgs, Session, routes};
 use crate::exit::{Exit, REFUSED};
 use serde_json::Value;
@@ -150,16 +150,21 @@ pub(crate) fn decision_table(d: &Value) -> String {
         let rows = c
             .iter()
             .map(|c| {
+                let verdict = match s(c, "verdict").as_str() {
+                    "eligible" => format!("eligible #{}", s(c, "rank")),
+                    v => v.to_owned(),
+                };
+                let why = match s(c, "verdict").as_str() {
+                    "chosen" => "cheapest allowed offer".to_owned(),
+                    "eligible" => format!("+{} EUR", s(c, "delta_eur")),
+                    _ => format!("{} ({}): {}", s(c, "rule"), s(c, "stage"), s(c, "reason")),
+                };
                 vec![
                     Col::plain(s(c, "offer")),
                     Col::plain(s(c, "tier")),
-                    Col::plain(s(c, "verdict")),
-                    Col::plain(s(c, "monthly")),
-                    Col::plain(if s(c, "rule").is_empty() {
-                        s(c, "rank")
-                    } else {
-                        format!("{}: {}", s(c, "rule"), s(c, "reason"))
-                    }),
+                    Col::plain(verdict),
+                    Col::plain(s(c, "monthly_eur")),
+                    Col::plain(why),
                 ]
             })
             .collect();
@@ -208,8 +213,8 @@ pub(crate) fn offers(
                         Col::plain(s(o, "tier")),
                         Col::plain(s(o, "operator")),
                         Col::plain(
-                            o.get("regions")
-                                .and_then(Value::as_array)
+                            at(o, "offer.regions")
+                                .as_array()
                                 .map(|r| {
                                     r.iter()
                                         .map(|x| {
@@ -224,11 +229,16 @@ pub(crate) fn offers(
                                 })
                                 .unwrap_or_default(),
                         ),
-                        Col::plain(s(o, "secnumcloud.status")),
+                        Col::plain(s(o, "offer.secnumcloud.status")),
                         Col::plain(format!(
-                            "{}/{}",
-                            s(o, "binding.adapter"),
-                            s(o, "binding.instance")
+                            "{}/{}{}",
+                            s(o, "provider.adapter"),
+                            s(o, "provider.instance"),
+                            if at(o, "simulated").as_bool() == Some(true) {
+                                " (simulated)"
+                            } else {
+                                ""
+                            }
                         )),
                     ]
                 })

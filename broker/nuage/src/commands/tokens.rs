@@ -126,7 +126,7 @@ pub(crate) fn run(cmd: TokensCommand, flags: &GlobalArgs) -> anyhow::Result<Exit
             }
         }
         TokensCommand::List { all, output } => {
-            let v = c.send(Call::get(routes::TOKENS).query("all", all.then_some("true")))?;
+            let v = c.get(routes::TOKENS)?;
             let items: Vec<Value> = items_of(&v)
                 .into_iter()
                 .filter(|t| all || t.get("revoked_at").is_none_or(Value::is_null))

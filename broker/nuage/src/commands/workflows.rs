@@ -8,6 +8,7 @@ use crate::client::session::print_value;
 use crate::client::style::{self, Tone};
 use crate::client::table::{self, Col, at, s};
 use crate::client::time::{age, human, instant, since};
+use crate::client::watch::model::step_times;
 use crate::client::{GlobalArgs, Session, routes};
 use crate::exit::Exit;
 use chrono::Utc;
@@ -31,6 +32,12 @@ pub(crate) enum WorkflowsCommand {
         /// Only runs of this definition (`provision`, `deprovision`).
         #[arg(long, value_name = "NAME")]
         definition: Option<String>,
+        /// Only the runs of this request.
+        #[arg(long, value_name = "ID")]
+        request: Option<String>,
+        /// Only this tenant's runs (global tokens).
+        #[arg(long)]
+        tenant: Option<String>,
         /// At most this many.
         #[arg(long, default_value_t = 100)]
         limit: u32,
@@ -95,25 +102,50 @@ pub(crate) fn run(cmd: WorkflowsCommand, flags: &GlobalArgs) -> anyhow::Result<E
             state,
             since: since_arg,
             definition,
+            request,
+            tenant,
             limit,
             output,
         } => {
             let after = match &since_arg {
-                Some(x) => Some(
-                    since(x, Utc::now())
-                        .map_err(|e| Exit::invalid(format!("--since {e}")))?
-                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                ),
+                Some(x) => {
+                    Some(since(x, Utc::now()).map_err(|e| Exit::invalid(format!("--since {e}")))?)
+                }
                 None => None,
             };
-            let v = c.send(
-                Call::get(routes::WORKFLOWS)
-                    .query("state", (!state.is_empty()).then(|| state.join(",")))
-                    .query("definition", definition)
-                    .query("created_after", after)
-                    .query("limit", Some(limit)),
-            )?;
-            let items = items_of(&v);
+            // Newest first, page by page, until the limit or a run older than --since (the
+            // API has no time filter on runs: it is applied here).
+            let mut items: Vec<Value> = Vec::new();
+            let mut cursor: Option<String> = None;
+            'pages: loop {
+                let v = c.send(
+                    Call::get(routes::WORKFLOWS)
+                        .query("state", (!state.is_empty()).then(|| state.join(",")))
+                        .query("definition", definition.as_deref())
+                        .query("request", request.as_deref())
+                        .query("tenant", tenant.as_deref())
+                        .query("cursor", cursor.as_deref())
+                        .query("limit", Some(limit.clamp(1, 500))),
+                )?;
+                for w in items_of(&v) {
+                    if let Some(a) = after
+                        && instant(w.get("created_at")).is_some_and(|t| t < a)
+                    {
+                        break 'pages;
+                    }
+                    items.push(w);
+                    if items.len() >= limit as usize {
+                        break 'pages;
+                    }
+                }
+                cursor = v
+                    .get("next_cursor")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                if cursor.is_none() {
+                    break;
+                }
+            }
             match session.format(output) {
                 Format::Table => print!("{}", workflows_table(&items)),
                 f => print_value(&Value::Array(items), f)?,
@@ -134,13 +166,10 @@ pub(crate) fn run(cmd: WorkflowsCommand, flags: &GlobalArgs) -> anyhow::Result<E
             reset_attempts,
             output,
         } => {
-            let mut body = json!({ "reset_attempts": reset_attempts });
             if let Some(step) = &from_step {
-                body["from_step"] = match step.parse::<u64>() {
-                    Ok(n) => json!(n),
-                    Err(_) => json!(step),
-                };
+                check_from_step(&session, &id, step)?;
             }
+            let body = json!({ "reset_attempts": reset_attempts });
             return action(&session, &id, "retry", Some(&body), output);
         }
         WorkflowsCommand::Cancel { id, output } => {
@@ -154,6 +183,46 @@ pub(crate) fn run(cmd: WorkflowsCommand, flags: &GlobalArgs) -> anyhow::Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--from-step`: the engine retries a run from its failed step (the steps before it succeeded
+/// and keep their outputs), so the step named must be that one; anything else is refused here
+/// before the broker is asked.
+fn check_from_step(session: &Session, id: &str, step: &str) -> anyhow::Result<()> {
+    let t = session
+        .client
+        .get(&routes::workflow(id))
+        .map_err(|e| e.hint_on("not-found", routes::not_found_hint("workflow", id)))?;
+    let steps = at(&t, "steps").as_array().cloned().unwrap_or_default();
+    let failed = steps
+        .iter()
+        .enumerate()
+        .find(|(_, st)| s(st, "state") == "failed");
+    let Some((pos, failed)) = failed else {
+        return Err(Exit {
+            code: crate::exit::CONFLICT,
+            message: format!(
+                "workflow {id} has no failed step to retry from (it is {}); see `nuage workflows show {id}`",
+                s(at(&t, "workflow"), "state")
+            ),
+        }
+        .into());
+    };
+    let name = s(failed, "name");
+    let asked = match step.parse::<usize>() {
+        Ok(n) => n == pos,
+        Err(_) => step == name,
+    };
+    if !asked {
+        return Err(Exit {
+            code: crate::exit::USAGE,
+            message: format!(
+                "--from-step {step}: a retry restarts at the failed step, #{pos} ({name}); the steps before it succeeded and are kept. To redo them, compensate the run (`nuage workflows compensate {id}`) and submit the request again"
+            ),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 fn action(
@@ -257,7 +326,9 @@ fn ms_time(v: Option<&Value>) -> String {
 pub(crate) fn timeline(t: &Value) -> String {
     let w = at(t, "workflow");
     let now = Utc::now();
-    let lease = if s(w, "lease_owner").is_empty() {
+    let lease = if w.get("lease_epoch").is_none() {
+        String::new()
+    } else if s(w, "lease_owner").is_empty() {
         format!("none (epoch {})", s(w, "lease_epoch"))
     } else {
         let left = instant(w.get("lease_expires_at"))
@@ -307,13 +378,14 @@ pub(crate) fn timeline(t: &Value) -> String {
     out.push('\n');
     let steps = at(t, "steps").as_array().cloned().unwrap_or_default();
     let mut rows = Vec::new();
-    for st in &steps {
-        let dur = match (
-            instant(st.get("started_at")),
-            instant(st.get("finished_at")),
-        ) {
-            (Some(a), Some(b)) => human(b - a),
-            (Some(a), None) => format!("{} so far", human(now - a)),
+    for (pos, st) in steps.iter().enumerate() {
+        let finished = matches!(
+            s(st, "state").as_str(),
+            "succeeded" | "failed" | "compensated" | "compensation_failed"
+        );
+        let dur = match step_times(st) {
+            (Some(a), Some(b)) if finished => human(b - a),
+            (Some(a), _) if !finished => format!("{} so far", human(now - a)),
             _ => String::new(),
         };
         let attempts = match st.get("compensation_attempts").and_then(Value::as_u64) {
@@ -322,7 +394,7 @@ pub(crate) fn timeline(t: &Value) -> String {
         };
         let err: String = s(st, "error").chars().take(80).collect();
         rows.push(vec![
-            Col::plain(s(st, "position")),
+            Col::plain(pos.to_string()),
             Col::plain(s(st, "name")),
             Col::plain(s(st, "kind")),
             Col::state(s(st, "state")),
@@ -338,19 +410,27 @@ pub(crate) fn timeline(t: &Value) -> String {
             };
             let kind = s(a, "error_kind");
             let detail: String = s(a, "error").chars().take(80).collect();
+            let epoch = if s(a, "epoch").is_empty() {
+                String::new()
+            } else {
+                format!(" epoch {}", s(a, "epoch"))
+            };
             rows.push(vec![
                 Col::plain(""),
                 Col::plain(format!(
-                    "  {} #{} epoch {}",
+                    "  {} #{}{epoch}",
                     if s(a, "phase") == "forward" || s(a, "phase").is_empty() {
                         "attempt"
                     } else {
                         "compensation"
                     },
                     s(a, "attempt"),
-                    s(a, "epoch")
                 )),
-                Col::plain(s(a, "worker")),
+                Col::plain(
+                    instant(a.get("started_at"))
+                        .map(|t| t.format("%H:%M:%S%.3f").to_string())
+                        .unwrap_or_default(),
+                ),
                 Col::state(outcome),
                 Col::plain(""),
                 Col::plain(

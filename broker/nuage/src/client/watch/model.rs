@@ -192,16 +192,38 @@ fn steps_of_timeline(t: &Value) -> Vec<StepView> {
             }
             .and_then(Value::as_u64)
             .unwrap_or(0) as u32;
-            StepView {
+            let (started_at, finished_at) = step_times(st);
+            let mut v = StepView {
                 name: s(st, "name"),
                 state,
                 attempts,
-                started_at: instant(st.get("started_at")),
-                finished_at: instant(st.get("finished_at")),
+                started_at,
+                finished_at,
                 error: Some(s(st, "error")).filter(|e| !e.is_empty()),
+            };
+            if !v.is_finished() {
+                v.finished_at = None;
             }
+            v
         })
         .collect()
+}
+
+/// A step's start and end: its own fields when the API gives them, else from its attempts
+/// (the first attempt's start; the last attempt's start plus its duration).
+pub(crate) fn step_times(st: &Value) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let attempts = at(st, "attempt_log").as_array();
+    let first = attempts.and_then(|a| a.first());
+    let last = attempts.and_then(|a| a.last());
+    let started =
+        instant(st.get("started_at")).or_else(|| first.and_then(|a| instant(a.get("started_at"))));
+    let finished = instant(st.get("finished_at")).or_else(|| {
+        let a = last?;
+        let start = instant(a.get("started_at"))?;
+        let ms = a.get("duration_ms").and_then(Value::as_i64)?;
+        Some(start + chrono::Duration::milliseconds(ms))
+    });
+    (started, finished)
 }
 
 /// Without the timeline: one step per resource, its state from the resource's status.
@@ -256,9 +278,10 @@ mod tests {
 
     #[test]
     fn the_timeline_gives_steps_attempts_and_times() {
-        let t = json!({"workflow": {"created_at": 1_767_225_600_000_i64}, "steps": [
-            {"name": "a", "state": "succeeded", "attempts": 1, "started_at": 1_767_225_600_000_i64,
-             "finished_at": 1_767_225_601_500_i64},
+        let t = json!({"workflow": {"created_at": "2026-01-01T00:00:00Z"}, "steps": [
+            {"name": "a", "state": "succeeded", "attempts": 1, "attempt_log": [
+                {"phase": "forward", "attempt": 1, "started_at": "2026-01-01T00:00:00Z",
+                 "duration_ms": 1500, "outcome": "succeeded"}]},
             {"name": "b", "state": "failed", "attempts": 3, "error": "capacity exhausted",
              "started_at": 1_767_225_601_500_i64, "finished_at": 1_767_225_605_000_i64},
             {"name": "c", "state": "compensating", "attempts": 1, "compensation_attempts": 2}
