@@ -171,7 +171,7 @@ pub(crate) fn run(cmd: RequestsCommand, flags: &GlobalArgs) -> anyhow::Result<Ex
                     .query("state", states)
                     .query("tenant", tenant)
                     .query("name", name)
-                    .query("limit", Some(limit)),
+                    .query("limit", Some(limit.clamp(1, 500))),
             )?;
             let items = items_of(&v);
             match session.format(output) {

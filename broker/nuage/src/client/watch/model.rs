@@ -154,12 +154,14 @@ impl Snapshot {
         let mut msg = format!("request {} ({}) is {}", self.name, self.id, self.state);
         match self.failed_step() {
             Some(st) => {
-                msg.push_str(&format!(
-                    ": step {} failed after {} attempt{}",
-                    st.name,
-                    st.attempts,
-                    if st.attempts == 1 { "" } else { "s" }
-                ));
+                msg.push_str(&format!(": step {} failed", st.name));
+                if st.attempts > 0 {
+                    msg.push_str(&format!(
+                        " after {} attempt{}",
+                        st.attempts,
+                        if st.attempts == 1 { "" } else { "s" }
+                    ));
+                }
                 if let Some(e) = st.error.as_deref().or(self.error.as_deref()) {
                     msg.push_str(&format!(": {e}"));
                 }
