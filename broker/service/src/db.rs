@@ -279,7 +279,7 @@ impl Db {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
-        self.fetch_optional::<(i64,)>("SELECT 1", vec![])
+        self.fetch_optional::<(i64,)>("SELECT CAST(1 AS BIGINT)", vec![])
             .await
             .is_ok()
     }

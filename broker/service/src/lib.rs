@@ -30,6 +30,8 @@ mod reconcile;
 pub mod requests;
 pub mod server;
 mod service;
+#[cfg(feature = "test-util")]
+pub mod testing;
 
 pub use error::{Code, Error, Problem, ProblemField, Result};
 pub use service::{Broker, Running};
