@@ -43,6 +43,19 @@ pub(crate) enum Command {
     /// Connection contexts (server, token, default output) in the config file.
     #[command(subcommand)]
     Context(crate::commands::context::ContextCommand),
+    /// Run the broker: the /v1 API, provisioning workflows, audit log (until SIGTERM/Ctrl-C).
+    Serve(crate::commands::serve::ServeArgs),
+    /// Apply the broker's database migrations and exit.
+    Migrate(crate::commands::serve::BrokerConfigArgs),
+    /// Work on the broker's database directly: create a token, verify the audit chain.
+    #[command(subcommand)]
+    Admin(crate::commands::admin::AdminCommand),
+    /// Print the broker API's OpenAPI document (or write it to a file).
+    Openapi {
+        /// Write it to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.

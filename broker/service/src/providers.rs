@@ -222,7 +222,7 @@ impl Providers {
                     sim
                 }
             };
-            p.add(provider, reason)?;
+            p.add(provider, None, reason)?;
         }
         for name in bindings.keys() {
             if p.registry.get(name).is_none() {
@@ -232,6 +232,7 @@ impl Providers {
                 p.sims.insert(name.clone(), sim.clone());
                 p.add(
                     sim,
+                    Some(bindings[name].as_str()),
                     Some("no provider configured for this instance: bound to the sim cloud".into()),
                 )?;
             }
@@ -246,17 +247,25 @@ impl Providers {
         Ok(p)
     }
 
-    /// Adds a provider (tests use it to inject their own).
-    pub fn add(&mut self, provider: Arc<dyn Provider>, reason: Option<String>) -> Result<()> {
+    /// Adds a provider (tests use it to inject their own). `adapter` is the catalogue's name
+    /// for what it stands in for (a sim standing in for an `ec2` instance says `ec2`);
+    /// `reason` says why it is simulated, when it is.
+    pub fn add(
+        &mut self,
+        provider: Arc<dyn Provider>,
+        adapter: Option<&str>,
+        reason: Option<String>,
+    ) -> Result<()> {
         let d = provider.descriptor().clone();
         self.registry.register(provider)?;
         self.info.insert(
             d.instance.clone(),
             ProviderInfo {
                 instance: d.instance,
-                adapter: match d.kind {
-                    nuage_provider::ProviderKind::Aws => "ec2".to_owned(),
-                    other => other.to_string(),
+                adapter: match (adapter, d.kind) {
+                    (Some(a), _) => a.to_owned(),
+                    (None, nuage_provider::ProviderKind::Aws) => "ec2".to_owned(),
+                    (None, other) => other.to_string(),
                 },
                 simulated: d.simulated,
                 reason: if d.simulated { reason } else { None },

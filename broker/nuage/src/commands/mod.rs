@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod completions;
 pub(crate) mod context;
@@ -7,6 +8,7 @@ mod offers;
 mod plan;
 mod remote;
 pub(crate) mod requests;
+pub(crate) mod serve;
 pub(crate) mod tokens;
 pub(crate) mod workflows;
 
@@ -48,6 +50,10 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tokens(cmd) => tokens::run(cmd, &cli.global),
         Command::Context(cmd) => context::run(cmd),
         Command::Completions { shell } => completions::run(shell),
+        Command::Serve(args) => serve::serve(args),
+        Command::Migrate(args) => serve::migrate(args),
+        Command::Admin(cmd) => admin::run(cmd),
+        Command::Openapi { output } => serve::openapi(output),
     }
 }
 
