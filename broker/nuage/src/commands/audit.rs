@@ -7,7 +7,7 @@ use crate::client::session::print_value;
 use crate::client::style::{self, Tone};
 use crate::client::table::{self, Col, at, s};
 use crate::client::time::{instant, since};
-use crate::client::{Error, GlobalArgs, Session, routes};
+use crate::client::{GlobalArgs, Session, routes};
 use crate::exit::Exit;
 use chrono::Utc;
 use clap::Subcommand;
@@ -38,7 +38,8 @@ pub(crate) enum AuditCommand {
         #[arg(short = 'o', long, value_enum)]
         output: Option<Format>,
     },
-    /// Recompute the hash chain: exit 0 when intact, 1 naming the first bad entry.
+    /// Recompute the hash chain (global admin): exit 0 when intact, 1 naming the first bad
+    /// entry (as `nuage admin verify-audit` does on the database).
     Verify {
         /// Output format.
         #[arg(short = 'o', long, value_enum)]
@@ -157,12 +158,14 @@ pub(crate) fn run(cmd: AuditCommand, flags: &GlobalArgs) -> anyhow::Result<ExitC
                 f => print_value(&v, f)?,
             }
             if !intact {
-                return Err(Error::Failed(format!(
-                    "the audit chain is broken at entry {}: {} ({} entries verified before it)",
-                    s(bad, "seq"),
-                    s(bad, "problem"),
-                    s(&v, "chained")
-                ))
+                return Err(Exit {
+                    code: crate::exit::FAILURE,
+                    message: format!(
+                        "the audit chain is BROKEN at entry {}: {} (the entries before it are intact)",
+                        s(bad, "seq"),
+                        s(bad, "problem"),
+                    ),
+                }
                 .into());
             }
         }
