@@ -95,7 +95,14 @@ impl Facts {
         if i < INLINE_REGIONS {
             self.countries[i]
         } else {
-            offer.regions[i].country
+            region_country(offer, i)
         }
     }
+}
+
+/// Kept out of line so the hot filter loop never loads the offer itself.
+#[cold]
+#[inline(never)]
+fn region_country(offer: &Offer, i: usize) -> CountryCode {
+    offer.regions[i].country
 }

@@ -125,15 +125,7 @@ pub(crate) fn evaluate(
         ));
     }
     if f.has_images {
-        for (i, s) in p.request.resources.servers.iter().enumerate() {
-            if !offer.images.contains(&s.image) {
-                return Err(out(
-                    Stage::Services,
-                    p.rules.service_kinds,
-                    Mismatch::ImageUnavailable { server: i as u16 },
-                ));
-            }
-        }
+        missing_image(p, offer)?;
     }
     let cost = super::cost::monthly_total(f, p.flavors, p.request, p.totals.storage_gib)
         .map_err(|m| out(Stage::Services, p.rules.service_kinds, m))?;
@@ -202,6 +194,23 @@ pub(crate) fn evaluate(
     Ok((cost, mask.trailing_zeros() as usize))
 }
 
+/// The first server group whose image the offer does not provide. Out of line: the hot loop
+/// never touches the offer itself.
+#[cold]
+#[inline(never)]
+fn missing_image(p: &Prepared<'_>, offer: &Offer) -> Result<(), Elimination> {
+    for (i, s) in p.request.resources.servers.iter().enumerate() {
+        if !offer.images.contains(&s.image) {
+            return Err(out(
+                Stage::Services,
+                p.rules.service_kinds,
+                Mismatch::ImageUnavailable { server: i as u16 },
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Applies one policy location/jurisdiction requirement; returns the regions still allowed.
 fn location_check(
     r: &CompiledReq,
@@ -249,10 +258,21 @@ fn requested_location(
     offer: &Offer,
     mask: u64,
 ) -> Result<u64, Elimination> {
-    let loc = &p.request.location;
-    if loc.is_empty() {
+    if p.request.location.is_empty() {
         return Ok(mask);
     }
+    constrain_location(p, f, offer, mask)
+}
+
+#[cold]
+#[inline(never)]
+fn constrain_location(
+    p: &Prepared<'_>,
+    f: &Facts,
+    offer: &Offer,
+    mask: u64,
+) -> Result<u64, Elimination> {
+    let loc = &p.request.location;
     let mut kept = mask;
     for i in 0..usize::from(f.regions) {
         let country = f.country(offer, i);

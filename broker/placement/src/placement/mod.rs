@@ -7,6 +7,7 @@
 mod cost;
 pub mod decision;
 mod filter;
+mod rank;
 
 use crate::catalogue::Catalogue;
 use crate::money::Money;
@@ -105,8 +106,7 @@ pub fn place(
 
     let offers = catalogue.offers();
     let facts = catalogue.facts();
-    // Survivors as packed sort keys: cost, then tier, EU control and index (see `tie_break`).
-    let mut ranked: Vec<u128> = Vec::new();
+    let mut survivors: Vec<rank::Survivor> = Vec::new();
     // Eliminated offers, bucketed by stage so the record lists the furthest stage first
     // without sorting: each bucket is filled in index (= offer id) order.
     let mut eliminated: [Vec<(usize, Elimination)>; Stage::COUNT] = Default::default();
@@ -115,10 +115,7 @@ pub fn place(
             Some(e) => *e,
             None => match filter::evaluate(&prepared, &facts[i], offer) {
                 Ok((cost, _)) => {
-                    ranked.push(
-                        (u128::from(cost.micros().unsigned_abs()) << 64)
-                            | u128::from(tie_break(&facts[i], i)),
-                    );
+                    survivors.push(rank::Survivor { cost, index: i });
                     continue;
                 }
                 Err(e) => e,
@@ -126,16 +123,7 @@ pub fn place(
         };
         eliminated[e.stage as usize].push((i, e));
     }
-    ranked.sort_unstable();
-    let ranked: Vec<(Money, usize)> = ranked
-        .into_iter()
-        .map(|k| {
-            (
-                Money::from_micros((k >> 64) as i64),
-                (k as u64 & INDEX_MASK) as usize,
-            )
-        })
-        .collect();
+    let ranked = rank::rank(&survivors, facts);
     let servers: decision::Servers = request
         .resources
         .servers
@@ -228,17 +216,6 @@ pub fn place(
         candidates,
     }
 }
-
-/// Ties on cost go to the internal tier first, then to EU-controlled providers, then by offer
-/// id; offers are sorted by id, so their index stands for it. Packed so sorting reads no offer.
-fn tie_break(f: &crate::catalogue::facts::Facts, index: usize) -> u64 {
-    let tier = f.tier as u64;
-    let non_eu = u64::from(f.non_eu_control);
-    (tier << 60) | (non_eu << 59) | (index as u64 & INDEX_MASK)
-}
-
-/// The bits of a tie-break key that hold the offer's index.
-const INDEX_MASK: u64 = (1 << 59) - 1;
 
 /// `sha256:` of a request's canonical JSON.
 pub fn request_digest(request: &ServiceRequest) -> String {
