@@ -79,6 +79,10 @@ pub(crate) fn render(headers: &[&str], rows: Vec<Vec<Col>>) -> String {
             }
         }));
     }
+    // kubectl-like: no margin on the left, two spaces between columns
+    for c in t.column_iter_mut() {
+        c.set_padding((0, 2));
+    }
     let mut out = t.to_string();
     // comfy-table pads the last column; kubectl-like output has no trailing blanks
     out = out

@@ -119,7 +119,10 @@ pub(crate) fn run(cmd: AuditCommand, flags: &GlobalArgs) -> anyhow::Result<ExitC
                                 Col::plain(if hash.is_empty() {
                                     "(not chained yet)".to_owned()
                                 } else {
-                                    hash.chars().take(16).collect()
+                                    hash.trim_start_matches("sha256:")
+                                        .chars()
+                                        .take(12)
+                                        .collect()
                                 }),
                             ]
                         })

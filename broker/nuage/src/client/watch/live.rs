@@ -49,11 +49,14 @@ fn mark(state: &str) -> String {
 
 fn header_text(s: &Snapshot, now: DateTime<Utc>) -> String {
     let elapsed = s.started_at.map(|t| human(now - t)).unwrap_or_default();
+    let run = if s.run_kind == "provisioning" {
+        String::new()
+    } else {
+        style::dim(&format!(" ({} run)", s.run_kind))
+    };
     format!(
-        "{} {}  {}",
+        "{}{run}  {elapsed}",
         style::paint(&s.state, style::tone(&s.state)),
-        style::dim(&format!("({} run)", s.run_kind)),
-        elapsed
     )
 }
 
@@ -64,7 +67,7 @@ impl Live {
         let header = multi.add(ProgressBar::new(0));
         header.set_style(
             ProgressStyle::with_template(
-                "{prefix} [{bar:32.green/white.dim}] {pos}/{len} steps  {wide_msg}",
+                "{prefix} [{bar:30.green/white.dim}] {pos}/{len} steps  {wide_msg}",
             )
             .expect("valid template")
             .progress_chars("=> "),
@@ -104,9 +107,9 @@ impl Live {
         for (st, (_, pb)) in s.steps.iter().zip(&self.steps) {
             let running = matches!(st.state.as_str(), "running" | "compensating");
             let template = if running {
-                "  {spinner:.yellow} {msg}".to_owned()
+                "  {spinner:.yellow} {wide_msg}".to_owned()
             } else {
-                format!("  {} {{msg}}", mark(&st.state))
+                format!("  {} {{wide_msg}}", mark(&st.state))
             };
             pb.set_style(
                 ProgressStyle::with_template(&template)

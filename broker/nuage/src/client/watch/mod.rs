@@ -75,7 +75,7 @@ fn run(client: &Client, id: &str, opts: &Options, print: bool) -> Result<Snapsho
         let now = Utc::now();
         if !print {
         } else if opts.live {
-            live.get_or_insert_with(|| live::Live::new(&format!("{} ({})", snap.name, snap.id)))
+            live.get_or_insert_with(|| live::Live::new(&snap.name))
                 .update(&snap, now);
         } else {
             let mut out = stdout.lock();

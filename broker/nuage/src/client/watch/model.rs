@@ -151,7 +151,7 @@ impl Snapshot {
 
     /// One sentence on why the request failed: the failing step, its attempts and error.
     pub(crate) fn failure(&self) -> String {
-        let mut msg = format!("request {} ({}) is {}", self.name, self.id, self.state);
+        let mut msg = format!("request {} ({}) {}", self.name, self.id, self.state);
         match self.failed_step() {
             Some(st) => {
                 msg.push_str(&format!(": step {} failed", st.name));
@@ -211,21 +211,21 @@ fn steps_of_timeline(t: &Value) -> Vec<StepView> {
         .collect()
 }
 
-/// A step's start and end: its own fields when the API gives them, else from its attempts
-/// (the first attempt's start; the last attempt's start plus its duration).
+/// When a step's current (or last) attempt started and ended: a step retried after waiting
+/// for an operator shows the time of the attempt that counts, not the wait. Without attempts,
+/// the step's own `started_at`/`finished_at` when the API gives them.
 pub(crate) fn step_times(st: &Value) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-    let attempts = at(st, "attempt_log").as_array();
-    let first = attempts.and_then(|a| a.first());
-    let last = attempts.and_then(|a| a.last());
-    let started =
-        instant(st.get("started_at")).or_else(|| first.and_then(|a| instant(a.get("started_at"))));
-    let finished = instant(st.get("finished_at")).or_else(|| {
-        let a = last?;
-        let start = instant(a.get("started_at"))?;
-        let ms = a.get("duration_ms").and_then(Value::as_i64)?;
-        Some(start + chrono::Duration::milliseconds(ms))
-    });
-    (started, finished)
+    let Some(last) = at(st, "attempt_log").as_array().and_then(|a| a.last()) else {
+        return (
+            instant(st.get("started_at")),
+            instant(st.get("finished_at")),
+        );
+    };
+    let start = instant(last.get("started_at"));
+    let end = start
+        .zip(last.get("duration_ms").and_then(Value::as_i64))
+        .map(|(s, ms)| s + chrono::Duration::milliseconds(ms));
+    (start, end)
 }
 
 /// Without the timeline: one step per resource, its state from the resource's status.
@@ -289,6 +289,15 @@ mod tests {
             {"name": "c", "state": "compensating", "attempts": 1, "compensation_attempts": 2}
         ]});
         let s = Snapshot::read(&request("failed"), Some(&t));
+        let retried = json!({"name": "x", "state": "running", "attempts": 2, "attempt_log": [
+            {"attempt": 1, "started_at": "2026-01-01T00:00:00Z", "duration_ms": 100},
+            {"attempt": 2, "started_at": "2026-01-01T01:00:00Z"}]});
+        assert_eq!(
+            step_times(&retried).0,
+            instant(Some(&json!("2026-01-01T01:00:00Z"))),
+            "the current attempt's start, not the first one's"
+        );
+        assert_eq!(step_times(&retried).1, None);
         assert_eq!(s.total, 3);
         assert_eq!(s.done, 1);
         assert_eq!(s.steps[0].elapsed(Utc::now()).unwrap(), "1.5s");
