@@ -609,3 +609,57 @@ fn errors_say_what_to_do_and_have_their_exit_codes() {
         .expect(0)
         .json();
 }
+
+#[test]
+fn waiting_times_out_and_a_running_run_is_cancelled() {
+    // every cloud call takes 1.5 s: provisioning outlasts a 1 s wait
+    let s = Server::start("sim: {latency: {min_ms: 1500, max_ms: 1500}}");
+    contexts(&s);
+    let f = s.file("slow.yaml", &request_yaml("slow"));
+    // --wait -o json: nothing but the final document on stdout, and the exit code says how it ended
+    let r = s.nuage(&[
+        "requests",
+        "create",
+        "-f",
+        f.to_str().unwrap(),
+        "--wait",
+        "--timeout",
+        "1",
+        "-o",
+        "json",
+    ]);
+    r.expect(10).plain();
+    let v = r.json();
+    assert_eq!(v["state"], "provisioning", "{v}");
+    assert!(
+        r.err.contains("still provisioning") && r.err.contains("requests watch"),
+        "{}",
+        r.err
+    );
+    let id = v["id"].as_str().unwrap().to_owned();
+    let r = s.nuage(&[
+        "requests",
+        "watch",
+        &id,
+        "--timeout",
+        "1",
+        "--context",
+        "ops",
+    ]);
+    r.expect(10).plain();
+    assert!(r.out.contains("running (attempt 1)"), "{}", r.out);
+
+    // cancelling a running run: the step is asked to stop, what was made is removed
+    let run = run_of(&s, &id);
+    let r = s.nuage(&["workflows", "cancel", &run, "--context", "ops"]);
+    r.expect(0).plain();
+    let r = watch(&s, &id, "ops");
+    r.expect(5);
+    assert!(r.err.contains("cancelled"), "{}", r.err);
+    let t = s
+        .nuage(&["workflows", "show", &run, "--context", "ops", "-o", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(t["workflow"]["state"], "cancelled");
+    assert_eq!(t["workflow"]["cancel_requested"], true);
+}
