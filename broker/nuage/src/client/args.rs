@@ -12,7 +12,8 @@ pub(crate) struct GlobalArgs {
     /// The broker's URL, overriding the context's [env: NUAGE_SERVER].
     #[arg(long, global = true, value_name = "URL")]
     pub(crate) server: Option<String>,
-    /// A file holding the bearer token, overriding the context's [env: NUAGE_TOKEN holds a token].
+    /// A file holding the bearer token, overriding the context's (NUAGE_TOKEN may hold the token
+    /// itself).
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) token_file: Option<PathBuf>,
     /// When to colour the output: on a terminal without NO_COLOR (auto), always, never.
