@@ -73,6 +73,10 @@ pub struct AttemptView {
     pub phase: String,
     /// Attempt number, from 1.
     pub attempt: u32,
+    /// The worker (one per broker process) that ran it.
+    pub worker: String,
+    /// The lease epoch it ran under.
+    pub epoch: i64,
     /// Start.
     pub started_at: DateTime<Utc>,
     /// Duration, ms.
@@ -169,6 +173,8 @@ impl From<&Timeline> for TimelineView {
                         .map(|a| AttemptView {
                             phase: a.phase.as_str().to_owned(),
                             attempt: a.attempt,
+                            worker: a.worker.clone(),
+                            epoch: a.epoch,
                             started_at: time(a.started_at),
                             duration_ms: a.duration_ms,
                             outcome: a.outcome.clone(),
