@@ -54,8 +54,22 @@ pub struct ProviderEntry {
 
 impl ProviderSettings {
     /// Parses `providers.<name>`: `adapter` picks the adapter, `limits` is the broker's, every
-    /// other key is the adapter's own (its instance name is the key).
+    /// other key is the adapter's own (its instance name is the key). Secret references are
+    /// checked for shape only; [`ProviderSettings::resolve`] reads them.
     pub fn parse(name: &str, raw: &Value) -> std::result::Result<ProviderEntry, String> {
+        Self::parse_with(name, raw, false)
+    }
+
+    /// Parses `providers.<name>` and reads its secret references (files, variables).
+    pub fn resolve(name: &str, raw: &Value) -> std::result::Result<ProviderEntry, String> {
+        Self::parse_with(name, raw, true)
+    }
+
+    fn parse_with(
+        name: &str,
+        raw: &Value,
+        resolve: bool,
+    ) -> std::result::Result<ProviderEntry, String> {
         let at = |e: String| format!("providers.{name}: {e}");
         let Value::Object(map) = raw else {
             return Err(at("must be a mapping with an `adapter` key".into()));
@@ -72,7 +86,7 @@ impl ProviderSettings {
         let settings = match adapter.as_str() {
             "ec2" => {
                 map.insert("name".into(), Value::String(name.to_owned()));
-                resolve_aws_secrets(&mut map).map_err(at)?;
+                resolve_aws_secrets(&mut map, resolve).map_err(at)?;
                 ProviderSettings::Ec2(Box::new(de(Value::Object(map)).map_err(at)?))
             }
             "openstack" => {
@@ -130,9 +144,11 @@ fn de<T: serde::de::DeserializeOwned>(v: Value) -> std::result::Result<T, String
     })
 }
 
-/// `credentials.secret_access_key` and `session_token` may be `{env: VAR}` or `{file: PATH}`.
+/// `credentials.secret_access_key` and `session_token` may be `{env: VAR}` or `{file: PATH}`;
+/// read when `resolve`, else replaced by a placeholder (to check the rest of the settings).
 fn resolve_aws_secrets(
     map: &mut serde_json::Map<String, Value>,
+    resolve: bool,
 ) -> std::result::Result<(), String> {
     let Some(Value::Object(creds)) = map.get_mut("credentials") else {
         return Ok(());
@@ -142,7 +158,14 @@ fn resolve_aws_secrets(
             let r: crate::config::SecretRef = serde_json::from_value(v.clone()).map_err(|_| {
                 format!("credentials.{key}: expected {{env: VAR}} or {{file: PATH}}")
             })?;
-            let secret = r.resolve().map_err(|e| format!("credentials.{key}: {e}"))?;
+            if !resolve {
+                *v = Value::String("unresolved".to_owned());
+                continue;
+            }
+            let secret = r.resolve().map_err(|e| match e {
+                Error::Config(m) => format!("credentials.{key}: {m}"),
+                other => format!("credentials.{key}: {other}"),
+            })?;
             *v = Value::String(secret.expose().to_owned());
         }
     }
@@ -183,7 +206,7 @@ impl Providers {
             bindings.insert(offer.binding.instance.clone(), offer.binding.adapter);
         }
         for (name, raw) in &config.providers {
-            let entry = ProviderSettings::parse(name, raw).map_err(Error::Config)?;
+            let entry = ProviderSettings::resolve(name, raw).map_err(Error::Config)?;
             if let Some(bound) = bindings.get(name)
                 && *bound != entry.settings.adapter()
                 && entry.settings.adapter() != AdapterKind::Sim
@@ -352,12 +375,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("key");
         std::fs::write(&f, "s3cr3t\n").unwrap();
-        let e = ProviderSettings::parse(
-            "aws",
-            &json!({"adapter": "ec2", "region": "eu-west-3", "credentials": {
-                "source": "static", "access_key_id": "AKIA", "secret_access_key": {"file": f}}}),
-        )
-        .unwrap();
+        let raw = json!({"adapter": "ec2", "region": "eu-west-3", "credentials": {
+            "source": "static", "access_key_id": "AKIA", "secret_access_key": {"file": f}}});
+        assert!(ProviderSettings::parse("aws", &raw).is_ok(), "shape only");
+        let e = ProviderSettings::resolve("aws", &raw).unwrap();
         let ProviderSettings::Ec2(cfg) = e.settings else {
             panic!("not ec2")
         };
@@ -369,5 +390,8 @@ mod tests {
             panic!("not static")
         };
         assert_eq!(secret_access_key.expose(), "s3cr3t");
+        std::fs::remove_file(&f).unwrap();
+        let err = ProviderSettings::resolve("aws", &raw).unwrap_err();
+        assert!(err.contains("secret file") && !err.contains("s3cr3t"), "{err}");
     }
 }

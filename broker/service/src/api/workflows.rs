@@ -444,8 +444,12 @@ pub async fn retry(
     State(b): State<Broker>,
     Caller(who): Caller,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    body: std::result::Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<WorkflowView>)> {
+    let body = body.map_err(|e| match e {
+        axum::extract::rejection::BytesRejection::FailedToBufferBody(_) => Error::PayloadTooLarge,
+        other => Error::Malformed(other.body_text()),
+    })?;
     let body: RetryBody = if body.is_empty() {
         RetryBody::default()
     } else {
