@@ -392,6 +392,9 @@ mod tests {
         assert_eq!(secret_access_key.expose(), "s3cr3t");
         std::fs::remove_file(&f).unwrap();
         let err = ProviderSettings::resolve("aws", &raw).unwrap_err();
-        assert!(err.contains("secret file") && !err.contains("s3cr3t"), "{err}");
+        assert!(
+            err.contains("secret file") && !err.contains("s3cr3t"),
+            "{err}"
+        );
     }
 }
