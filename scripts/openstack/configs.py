@@ -68,6 +68,9 @@ def write_keystone(stack):
         "database": {"connection": connection},
         "token": {"provider": "fernet", "expiration": str(stack.args.token_expiration)},
         "fernet_tokens": {"key_repository": os.path.join(key_dir, "fernet-keys")},
+        # Bootstrap also checks the receipts' repository (default /etc/keystone/fernet-keys):
+        # point it at ours, or a fresh machine without /etc/keystone fails.
+        "fernet_receipts": {"key_repository": os.path.join(key_dir, "fernet-keys")},
         "credential": {"key_repository": os.path.join(key_dir, "credential-keys")},
         # One Keystone process: an in-process cache is coherent and saves dozens of queries per
         # token validation (each a context switch, which is slow on a busy 2-core machine).
