@@ -59,6 +59,16 @@ pub enum Error {
         /// The workflow's state when refused.
         state: WorkflowState,
     },
+    /// An operator action named a step it cannot apply to.
+    #[error("cannot retry workflow {id} from step {step:?}: {reason}")]
+    InvalidStep {
+        /// Run id.
+        id: Uuid,
+        /// The step named.
+        step: String,
+        /// Why.
+        reason: String,
+    },
     /// A write was fenced off: this worker's lease epoch is no longer current.
     #[error("stale lease epoch {epoch} for workflow {id}: write rejected")]
     StaleEpoch {

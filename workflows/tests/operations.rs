@@ -21,6 +21,7 @@ both!(
     list_filters_by_state_definition_label_and_time,
     operator_retry_from_the_failed_step,
     operator_retry_without_reset_continues_numbering,
+    operator_retry_from_an_earlier_step_runs_it_again,
     operator_compensate_and_resume,
     operator_actions_refused_in_the_wrong_state,
     operator_retry_after_a_deadline_gets_a_new_window,
@@ -429,6 +430,94 @@ async fn operator_retry_without_reset_continues_numbering(db: &Db) {
         log.all(),
         vec!["second#1", "second#2", "second#3", "second#4"]
     );
+    h.shutdown(WAIT).await;
+}
+
+/// Three logged steps; `b` fails terminally while `broken` is set.
+fn replayable(broken: Arc<AtomicBool>, log: Log) -> WorkflowDefinition {
+    let step = |name: &'static str, broken: Option<Arc<AtomicBool>>, log: Log| {
+        Step::new(name, move |ctx: StepContext, _: Value| {
+            let (broken, log) = (broken.clone(), log.clone());
+            async move {
+                log.push(format!("{name}#{}", ctx.attempt()));
+                if broken.is_some_and(|b| b.load(Ordering::SeqCst)) {
+                    return Err(StepError::terminal("refused"));
+                }
+                Ok::<_, StepError>(format!("{name} made at attempt {}", ctx.attempt()))
+            }
+        })
+    };
+    WorkflowDefinition::new("replayable", 1)
+        .on_failure(OnFailure::WaitForOperator)
+        .step(step("a", None, log.clone()))
+        .step(step("b", Some(broken), log.clone()))
+        .step(step("c", None, log))
+}
+
+async fn operator_retry_from_an_earlier_step_runs_it_again(db: &Db) {
+    let (broken, log) = (Arc::new(AtomicBool::new(true)), Log::default());
+    let e = engine(db, vec![replayable(broken.clone(), log.clone())]).await;
+    let h = e.run();
+    let run = e
+        .start(StartRequest::new("replayable", &()).unwrap())
+        .await
+        .unwrap();
+    let failed = e.store().wait_terminal(run.id, WAIT).await.unwrap();
+    assert_eq!(failed.state, WorkflowState::Failed);
+    assert_eq!(log.all(), vec!["a#1", "b#1"]);
+
+    // a step after the failed one, or no step at all: refused, nothing changes
+    for (step, why) in [("c", "comes after"), ("zzz", "no such step")] {
+        let err = e
+            .store()
+            .retry_from(run.id, "frank", false, Some(step))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidStep { step: s, .. } if s == step),
+            "{err}"
+        );
+        assert!(err.to_string().contains(why), "{err}");
+        let now = e.store().get(run.id).await.unwrap();
+        assert_eq!(
+            (now.state, now.lease_epoch),
+            (WorkflowState::Failed, failed.lease_epoch)
+        );
+    }
+    assert_eq!(
+        e.store()
+            .timeline(run.id)
+            .await
+            .unwrap()
+            .events_of("operator_retry")
+            .count(),
+        0
+    );
+
+    // from `a`: it runs again although it had succeeded, then `b` and `c`
+    broken.store(false, Ordering::SeqCst);
+    e.store()
+        .retry_from(run.id, "frank", false, Some("a"))
+        .await
+        .unwrap();
+    let rec = e.store().wait_terminal(run.id, WAIT).await.unwrap();
+    assert_eq!(rec.state, WorkflowState::Succeeded);
+    assert_eq!(log.all(), vec!["a#1", "b#1", "a#2", "b#2", "c#1"]);
+    let t = e.store().timeline(run.id).await.unwrap();
+    let a = t.step("a").unwrap();
+    assert_eq!(a.attempts, 2);
+    assert_eq!(
+        a.output,
+        Some(json!("a made at attempt 2")),
+        "its output is replaced"
+    );
+    let ev = t.events_of("operator_retry").next().unwrap();
+    assert_eq!(ev.detail.as_ref().unwrap()["from_step"], "a");
+    // a run that succeeded cannot be retried from anywhere
+    assert!(matches!(
+        e.store().retry_from(run.id, "frank", true, Some("a")).await,
+        Err(Error::InvalidState { .. })
+    ));
     h.shutdown(WAIT).await;
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::exec::{Arg, args};
-use super::rows::{EventRow, LabelRow, WORKFLOW_COLUMNS, read_rows};
+use super::rows::{EventRow, LabelRow, STEP_COLUMNS, StepRow, WORKFLOW_COLUMNS, read_rows};
 use super::{Store, WorkflowRow, now_ms};
 use crate::error::{Error, Result};
 use crate::state::{Phase, WorkflowState};
@@ -188,6 +188,21 @@ impl Store {
     /// Like every reopening operation, it gives a run with a deadline a full
     /// run timeout again, counted from now.
     pub async fn retry(&self, id: Uuid, actor: &str, reset_attempts: bool) -> Result<()> {
+        self.retry_from(id, actor, reset_attempts, None).await
+    }
+
+    /// [`retry`](Self::retry), but from the step named `from` when given: that step and every
+    /// later one run again, those that had succeeded included (with a fresh budget; their
+    /// outputs are replaced when they succeed again). Handlers are idempotent, so a step run
+    /// again finds what it made before. `from` must be the failed step or come before it;
+    /// anything else is refused with [`Error::InvalidStep`] and changes nothing.
+    pub async fn retry_from(
+        &self,
+        id: Uuid,
+        actor: &str,
+        reset_attempts: bool,
+        from: Option<&str>,
+    ) -> Result<()> {
         let now = now_ms();
         let mut tx = self.begin().await?;
         let n = self
@@ -204,24 +219,52 @@ impl Store {
             drop(tx);
             return Err(self.refused(id, "retry").await);
         }
+        let from_position = match from {
+            None => i64::MAX,
+            Some(step) => {
+                let steps: Vec<StepRow> = tx
+                    .fetch_all(
+                        &format!(
+                            "SELECT {STEP_COLUMNS} FROM wf_steps WHERE workflow_id = $1 ORDER BY position"
+                        ),
+                        args![id],
+                    )
+                    .await?;
+                let refuse = |reason: String| Error::InvalidStep {
+                    id,
+                    step: step.to_owned(),
+                    reason,
+                };
+                let Some(target) = steps.iter().find(|s| s.name == step) else {
+                    return Err(refuse("the run has no such step".into()));
+                };
+                if let Some(open) = steps.iter().find(|s| s.state != "succeeded")
+                    && target.position > open.position
+                {
+                    return Err(refuse(format!(
+                        "it comes after the step the run stopped at, {} (position {})",
+                        open.name, open.position
+                    )));
+                }
+                target.position
+            }
+        };
         let reset = if reset_attempts { 1i64 } else { 0 };
         tx.execute(
             "UPDATE wf_steps SET state = 'pending', error = NULL, finished_at = NULL, \
              attempts = CASE WHEN $2 = 1 THEN 0 ELSE attempts END, \
              retry_base = CASE WHEN $2 = 1 THEN 0 ELSE attempts END \
-             WHERE workflow_id = $1 AND state IN ('failed', 'running', 'pending') AND attempts > 0",
-            args![id, reset],
+             WHERE workflow_id = $1 AND ((state IN ('failed', 'running', 'pending') AND attempts > 0) \
+             OR (state = 'succeeded' AND position >= $3))",
+            args![id, reset, from_position],
         )
         .await?;
-        self.operator_event(
-            &mut tx,
-            id,
-            now,
-            "operator_retry",
-            actor,
-            serde_json::json!({ "reset_attempts": reset_attempts }),
-        )
-        .await?;
+        let mut detail = serde_json::json!({ "reset_attempts": reset_attempts });
+        if let Some(step) = from {
+            detail["from_step"] = step.into();
+        }
+        self.operator_event(&mut tx, id, now, "operator_retry", actor, detail)
+            .await?;
         tx.commit().await?;
         self.wake_local();
         Ok(())
