@@ -7,6 +7,25 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::spec::{ImageRef, ResourceKind, ResourceSpec, SpecBody};
 
+/// What an instance can still take, as it knows now: live facts that the broker folds into the
+/// catalogue's capacity of the offers bound to the instance (a pool of dedicated hosts knows
+/// them; a public cloud does not say). A field left `None` is not known, so not limited.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreeCapacity {
+    /// More server instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servers: Option<u64>,
+    /// vCPUs free (within overcommit limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vcpus: Option<u64>,
+    /// Memory free, MiB (within overcommit limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ram_mib: Option<u64>,
+    /// Block storage free, GiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_gib: Option<u64>,
+}
+
 /// The kinds, regions, zones, flavors and images a provider instance offers.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Capabilities {

@@ -31,7 +31,7 @@ pub mod sim;
 mod spec;
 mod wait;
 
-pub use capability::{Capabilities, Flavor, ImageInfo, smallest_fitting};
+pub use capability::{Capabilities, Flavor, FreeCapacity, ImageInfo, smallest_fitting};
 pub use cidr::Cidr;
 pub use error::{Error, ErrorKind, Result};
 pub use name::{

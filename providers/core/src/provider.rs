@@ -5,7 +5,7 @@ use std::fmt;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::capability::Capabilities;
+use crate::capability::{Capabilities, FreeCapacity};
 use crate::error::Result;
 use crate::observation::{Observation, Observed};
 use crate::spec::ResourceSpec;
@@ -147,4 +147,11 @@ pub trait Provider: Send + Sync {
     /// success ([`DeleteOutcome::AlreadyAbsent`]). Deleting something others still depend on
     /// (a subnet with servers) fails with kind `Conflict`.
     async fn delete(&self, spec: &ResourceSpec) -> Result<DeleteOutcome>;
+
+    /// What the instance can still take, for the catalogue's capacity of its offers: `Ok(None)`
+    /// (the default) when it does not know, as with public clouds. Answered from what the
+    /// adapter observes of its own infrastructure; never creates anything.
+    async fn free_capacity(&self) -> Result<Option<FreeCapacity>> {
+        Ok(None)
+    }
 }

@@ -399,6 +399,18 @@ async fn quotas_are_per_tenant_and_capacity_is_global() {
     assert!(err.to_string().contains("vcpus"), "{err}");
     assert_eq!(p.usage("a").vcpus, 4);
 
+    // The free capacity, for the catalogue, is what the cloud has left over all tenants.
+    let free = p
+        .free_capacity()
+        .await
+        .unwrap()
+        .expect("a capacity is configured");
+    assert_eq!((free.vcpus, free.ram_mib), (Some(2), None));
+    assert_eq!(
+        sim(SimConfig::default()).free_capacity().await.unwrap(),
+        None
+    );
+
     // Tenant b has its own quota, but the cloud has only 2 vCPUs left.
     p.create(&server("b", "web-0", server_spec(None, &[])))
         .await
@@ -410,10 +422,13 @@ async fn quotas_are_per_tenant_and_capacity_is_global() {
     assert_eq!(err.kind(), ErrorKind::Capacity);
     assert!(err.is_retryable());
 
+    assert_eq!(p.free_capacity().await.unwrap().unwrap().vcpus, Some(0));
+
     // Freeing capacity lets b proceed.
     p.delete(&server("a", "web-1", server_spec(None, &[])))
         .await
         .unwrap();
+    assert_eq!(p.free_capacity().await.unwrap().unwrap().vcpus, Some(2));
     p.create(&server("b", "web-1", server_spec(None, &[])))
         .await
         .unwrap();

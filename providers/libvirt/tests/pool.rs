@@ -248,6 +248,14 @@ async fn servers_spread_across_hosts_then_racks_and_refuse_when_none_fits() {
     let cap = p.capacity();
     assert_eq!(cap.memory_free_mib, 3 * 3072 - 5 * 1024);
     assert_eq!(cap.domains, 5);
+    // the contract's free capacity, for the catalogue, says the same
+    let free = p
+        .free_capacity()
+        .await
+        .unwrap()
+        .expect("a pool knows its capacity");
+    assert_eq!(free.ram_mib, Some(3 * 3072 - 5 * 1024));
+    assert_eq!(free.vcpus, Some(cap.vcpus_free));
 
     // Memory runs out: 3 GiB hosts hold at most 3 servers of 1 GiB.
     let mut refused = None;
@@ -275,6 +283,10 @@ async fn servers_spread_across_hosts_then_racks_and_refuse_when_none_fits() {
         assert_eq!(d.volumes(), [IMAGE_VOLUME]);
     }
     assert_eq!(p.capacity().memory_free_mib, 3 * 3072);
+    assert_eq!(
+        p.free_capacity().await.unwrap().unwrap().ram_mib,
+        Some(3 * 3072)
+    );
 }
 
 fn all_specs() -> Vec<ResourceSpec> {

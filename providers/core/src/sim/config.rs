@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::capability::Flavor;
 use crate::spec::ImageRef;
 
-use super::faults::FaultRates;
+use super::faults::{FaultRates, FaultRule};
 
 /// Everything that shapes a sim cloud's behaviour. Deserializes from a config file with every
 /// field optional (durations in milliseconds).
@@ -31,6 +31,9 @@ pub struct SimConfig {
     /// Random faults injected from the start; changeable at runtime through
     /// [`SimCloud::faults`](super::SimCloud::faults).
     pub faults: FaultRates,
+    /// Scripted faults in force from the start (`[{on: create, kind: server, fail: quota,
+    /// times: 1}]`, see [`FaultRule`]); changeable at runtime like the rates.
+    pub fault_rules: Vec<FaultRule>,
     /// Region served.
     pub region: String,
     /// Availability zones, first is the default.
@@ -54,6 +57,7 @@ impl Default for SimConfig {
             quotas: Quotas::default(),
             capacity: Capacity::default(),
             faults: FaultRates::default(),
+            fault_rules: Vec::new(),
             region: "sim-1".to_owned(),
             zones: vec!["sim-1a".to_owned(), "sim-1b".to_owned()],
             flavors: vec![

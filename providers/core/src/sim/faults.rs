@@ -57,7 +57,15 @@ pub enum FaultEffect {
 }
 
 /// A scripted fault: matching calls get `effect`, `times` times (forever if `None`).
-#[derive(Clone, Debug, PartialEq)]
+///
+/// As data (configuration, the broker's admin API) a rule reads
+/// `{on: create, kind: server, resource: web-1, fail: quota, times: 1}`: the matchers `on`
+/// (an [`Operation`]), `kind` (a [`ResourceKind`]) and `resource` (a logical name) are
+/// optional, and exactly one effect is given: `fail` or `fail_after_effect` (an error kind:
+/// `not_found`, `conflict`, `throttled`, `quota`, `capacity`, `auth`, `transient`, `terminal`)
+/// or `delay_ms`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RuleDoc", into = "RuleDoc")]
 pub struct FaultRule {
     /// Operation matched (every one if `None`).
     pub op: Option<Operation>,
@@ -138,6 +146,96 @@ impl FaultRule {
     }
 }
 
+/// The data form of a [`FaultRule`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on: Option<Operation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kind: Option<ResourceKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resource: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fail_after_effect: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    times: Option<u32>,
+}
+
+const KINDS: [ErrorKind; 8] = [
+    ErrorKind::NotFound,
+    ErrorKind::Conflict,
+    ErrorKind::Throttled { retry_after: None },
+    ErrorKind::Quota,
+    ErrorKind::Capacity,
+    ErrorKind::Auth,
+    ErrorKind::Transient,
+    ErrorKind::Terminal,
+];
+
+fn error_kind(name: &str) -> Result<ErrorKind, String> {
+    KINDS
+        .into_iter()
+        .find(|k| k.as_str() == name)
+        .ok_or_else(|| {
+            let names: Vec<_> = KINDS.iter().map(|k| k.as_str()).collect();
+            format!(
+                "unknown error kind {name:?} (expected one of {})",
+                names.join(", ")
+            )
+        })
+}
+
+impl TryFrom<RuleDoc> for FaultRule {
+    type Error = String;
+
+    fn try_from(d: RuleDoc) -> Result<Self, String> {
+        let effect = match (d.fail, d.fail_after_effect, d.delay_ms) {
+            (Some(k), None, None) => FaultEffect::Fail(error_kind(&k)?),
+            (None, Some(k), None) => FaultEffect::FailAfterEffect(error_kind(&k)?),
+            (None, None, Some(ms)) => FaultEffect::Delay(Duration::from_millis(ms)),
+            _ => {
+                return Err(
+                    "a fault rule needs exactly one of `fail`, `fail_after_effect`, `delay_ms`"
+                        .into(),
+                );
+            }
+        };
+        if d.times == Some(0) {
+            return Err("`times` must be at least 1 (leave it out for every matching call)".into());
+        }
+        Ok(FaultRule {
+            op: d.on,
+            kind: d.kind,
+            resource: d.resource,
+            effect,
+            times: d.times,
+        })
+    }
+}
+
+impl From<FaultRule> for RuleDoc {
+    fn from(r: FaultRule) -> Self {
+        let mut d = RuleDoc {
+            on: r.op,
+            kind: r.kind,
+            resource: r.resource,
+            times: r.times,
+            ..RuleDoc::default()
+        };
+        match r.effect {
+            FaultEffect::Fail(k) => d.fail = Some(k.as_str().to_owned()),
+            FaultEffect::FailAfterEffect(k) => d.fail_after_effect = Some(k.as_str().to_owned()),
+            FaultEffect::Delay(t) => d.delay_ms = Some(t.as_millis() as u64),
+        }
+        d
+    }
+}
+
 #[derive(Debug, Default)]
 struct FaultState {
     rates: FaultRates,
@@ -158,9 +256,12 @@ struct FaultsInner {
 }
 
 impl SimFaults {
-    pub(super) fn with_rates(rates: FaultRates) -> Self {
+    pub(super) fn with(rates: FaultRates, rules: &[FaultRule]) -> Self {
         let faults = SimFaults::default();
         faults.set(rates);
+        for r in rules {
+            faults.push(r.clone());
+        }
         faults
     }
 
@@ -181,6 +282,11 @@ impl SimFaults {
         let mut state = self.lock();
         state.rules.push(rule);
         self.refresh(&state);
+    }
+
+    /// The scripted rules in force (a rule with `times` shows the calls it has left).
+    pub fn rules(&self) -> Vec<FaultRule> {
+        self.lock().rules.clone()
     }
 
     /// Removes every rule and zeroes every rate: the cloud behaves again.
@@ -287,4 +393,97 @@ pub(super) enum Injected {
     After(Error),
     /// Answer late.
     Delay(Duration),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_read_and_write_as_data() {
+        let r: FaultRule = serde_json::from_value(serde_json::json!(
+            {"on": "create", "kind": "server", "resource": "web-1", "fail": "quota", "times": 2}
+        ))
+        .unwrap();
+        assert_eq!(
+            r,
+            FaultRule::fail(ErrorKind::Quota)
+                .on(Operation::Create)
+                .kind(ResourceKind::Server)
+                .resource("web-1")
+                .times(2)
+        );
+        let back = serde_json::to_value(&r).unwrap();
+        assert_eq!(back["fail"], "quota");
+        assert_eq!(back["on"], "create");
+        let delay: FaultRule =
+            serde_json::from_value(serde_json::json!({"delay_ms": 1500})).unwrap();
+        assert_eq!(delay, FaultRule::delay(Duration::from_millis(1500)));
+        let throttled: FaultRule =
+            serde_json::from_value(serde_json::json!({"fail_after_effect": "throttled"})).unwrap();
+        assert_eq!(
+            throttled,
+            FaultRule::fail_after_effect(ErrorKind::Throttled { retry_after: None })
+        );
+    }
+
+    #[test]
+    fn bad_rules_are_refused_with_the_reason() {
+        for (doc, needle) in [
+            (serde_json::json!({"on": "create"}), "exactly one of"),
+            (
+                serde_json::json!({"fail": "quota", "delay_ms": 5}),
+                "exactly one of",
+            ),
+            (
+                serde_json::json!({"fail": "oops"}),
+                "unknown error kind \"oops\"",
+            ),
+            (
+                serde_json::json!({"fail": "quota", "times": 0}),
+                "at least 1",
+            ),
+            (
+                serde_json::json!({"fail": "quota", "typo": 1}),
+                "unknown field",
+            ),
+            (
+                serde_json::json!({"fail": "quota", "on": "explode"}),
+                "unknown variant",
+            ),
+        ] {
+            let e = serde_json::from_value::<FaultRule>(doc.clone()).unwrap_err();
+            assert!(e.to_string().contains(needle), "{doc}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_configuration_starts_with_its_rules() {
+        let cfg: crate::sim::SimConfig = serde_json::from_value(serde_json::json!({
+            "faults": {"transient": 0.5},
+            "fault_rules": [{"on": "delete", "fail": "conflict", "times": 1}]
+        }))
+        .unwrap();
+        let f = SimFaults::with(cfg.faults, &cfg.fault_rules);
+        assert_eq!(f.rates().transient, 0.5);
+        assert_eq!(
+            f.rules(),
+            vec![
+                FaultRule::fail(ErrorKind::Conflict)
+                    .on(Operation::Delete)
+                    .times(1)
+            ]
+        );
+    }
+
+    #[test]
+    fn rules_in_force_are_listed_and_cleared() {
+        let f = SimFaults::default();
+        f.push(FaultRule::fail(ErrorKind::Transient).times(1));
+        assert_eq!(f.rules().len(), 1);
+        assert!(f.is_active());
+        f.clear();
+        assert!(f.rules().is_empty());
+        assert!(!f.is_active());
+    }
 }

@@ -29,7 +29,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use crate::capability::{Capabilities, ImageInfo};
+use crate::capability::{Capabilities, FreeCapacity, ImageInfo};
 use crate::error::{Error, Result};
 use crate::name::ResourceMeta;
 use crate::observation::{Observation, Observed, ResourceState};
@@ -117,7 +117,7 @@ impl SimCloud {
                 instance: config.instance.clone(),
                 simulated: true,
             },
-            faults: SimFaults::with_rates(config.faults),
+            faults: SimFaults::with(config.faults, &config.fault_rules),
             caps,
             config,
             inventory: Mutex::new(Inventory::default()),
@@ -284,5 +284,19 @@ impl Provider for SimCloud {
             apply::delete(ctx, inv, spec)
         })
         .await
+    }
+
+    /// The configured whole-cloud capacity minus what is in use; `None` without a capacity.
+    async fn free_capacity(&self) -> Result<Option<FreeCapacity>> {
+        let c = self.config().capacity;
+        if c.vcpus.is_none() && c.ram_mib.is_none() {
+            return Ok(None);
+        }
+        let used = self.lock().total;
+        Ok(Some(FreeCapacity {
+            vcpus: c.vcpus.map(|l| l.saturating_sub(used.vcpus)),
+            ram_mib: c.ram_mib.map(|l| l.saturating_sub(used.ram_mib)),
+            ..FreeCapacity::default()
+        }))
     }
 }

@@ -315,6 +315,21 @@ impl Provider for LibvirtProvider {
         Ok(self.capabilities_now())
     }
 
+    /// Free vCPUs and memory over the schedulable hosts, within overcommit (after a re-sync
+    /// when the inventory is stale). Unknown (`None`) while no host has ever answered.
+    async fn free_capacity(&self) -> nuage_provider::Result<Option<nuage_provider::FreeCapacity>> {
+        self.refresh().await;
+        let c = self.capacity();
+        if c.hosts_unknown == c.hosts_total {
+            return Ok(None);
+        }
+        Ok(Some(nuage_provider::FreeCapacity {
+            vcpus: Some(c.vcpus_free),
+            ram_mib: Some(c.memory_free_mib),
+            ..nuage_provider::FreeCapacity::default()
+        }))
+    }
+
     async fn observe(&self, spec: &ResourceSpec) -> nuage_provider::Result<Observation> {
         spec.validate()?;
         self.refresh().await;
