@@ -112,9 +112,9 @@ pub async fn refresh(b: &Broker) -> Result<BTreeMap<String, FreeCapacity>> {
         if let Some(f) = facts.get(&offer.binding.instance) {
             let capacity = merged(&offer.capacity, f);
             if capacity != offer.capacity {
-                next = next.with_capacity(&offer.id, capacity).map_err(|e| {
-                    Error::Internal(format!("capacity of offer {}: {e}", offer.id))
-                })?;
+                next = next
+                    .with_capacity(&offer.id, capacity)
+                    .map_err(|e| Error::Internal(format!("capacity of offer {}: {e}", offer.id)))?;
             }
         }
     }

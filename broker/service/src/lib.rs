@@ -10,7 +10,8 @@
 //! - [`provision`]: workflows compiled from a placed request (network → volumes → servers →
 //!   attachments → wait), each step with its compensation, and deprovisioning in reverse;
 //! - [`providers`]: provider instances from the configuration, a `sim` cloud for the others,
-//!   labelled simulated everywhere;
+//!   labelled simulated everywhere; [`capacity`]: their live free capacity folded into the
+//!   catalogue;
 //! - [`auth`] (tokens hashed at rest, roles `requester` < `operator` < `admin`, tenants) and
 //!   [`audit`] (append in the mutation's transaction, chained by hash, verifiable).
 //!
@@ -21,6 +22,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod capacity;
 pub mod config;
 pub mod db;
 mod error;

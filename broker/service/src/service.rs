@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::Sealer;
 use crate::auth::{TokenInfo, TokenStore};
+use crate::capacity::LiveCatalogue;
 use crate::config::Config;
 use crate::db::{Db, redact_url};
 use crate::error::{Error, Result};
@@ -31,7 +32,7 @@ struct Inner {
     config: Config,
     db: Db,
     engine: Engine,
-    catalogue: Catalogue,
+    catalogue: LiveCatalogue,
     policy: Policy,
     providers: Providers,
     tokens: TokenStore,
@@ -103,7 +104,7 @@ impl Broker {
                 config,
                 db,
                 engine,
-                catalogue,
+                catalogue: LiveCatalogue::new(catalogue),
                 policy,
                 providers,
                 tokens,
@@ -127,7 +128,7 @@ impl Broker {
         Ok(out)
     }
 
-    /// Starts the engine's workers, the audit sealer and the reconciler.
+    /// Starts the engine's workers, the audit sealer, the reconciler and the capacity refresh.
     pub fn run(&self) -> Running {
         let stop = CancellationToken::new();
         let engine = self.inner.engine.run();
@@ -137,12 +138,13 @@ impl Broker {
             .clone()
             .spawn(Duration::from_millis(500), stop.clone());
         let reconciler = tokio::spawn(crate::reconcile::run(self.clone(), stop.clone()));
+        let capacity = tokio::spawn(crate::capacity::run(self.clone(), stop.clone()));
         self.inner.ready.store(true, Ordering::SeqCst);
         Running {
             broker: self.clone(),
             engine,
             stop,
-            tasks: vec![sealer, reconciler],
+            tasks: vec![sealer, reconciler, capacity],
         }
     }
 
@@ -161,8 +163,20 @@ impl Broker {
         &self.inner.engine
     }
 
-    /// The catalogue.
-    pub fn catalogue(&self) -> &Catalogue {
+    /// The catalogue placement uses now: as loaded, with the live capacity of the instances
+    /// that report it (see [`crate::capacity`]).
+    pub fn catalogue(&self) -> Arc<Catalogue> {
+        self.inner.catalogue.current()
+    }
+
+    /// The last free capacity reported by each instance that reports one.
+    pub fn capacity_facts(
+        &self,
+    ) -> std::collections::BTreeMap<String, nuage_provider::FreeCapacity> {
+        self.inner.catalogue.facts()
+    }
+
+    pub(crate) fn live_catalogue(&self) -> &LiveCatalogue {
         &self.inner.catalogue
     }
 

@@ -65,10 +65,16 @@ async fn sim_faults_are_set_and_cleared_by_a_global_admin(backend: Backend) {
     let path = format!("/v1/admin/sim/{inst}/faults");
 
     // every simulated instance is listed, with no fault
-    let l = t.call(Method::GET, "/v1/admin/sim", Some(&admin), None).await;
+    let l = t
+        .call(Method::GET, "/v1/admin/sim", Some(&admin), None)
+        .await;
     assert_eq!(l.status, StatusCode::OK, "{}", l.body);
     let items = l.body["items"].as_array().unwrap();
-    assert!(items.iter().any(|i| i["instance"] == inst.as_str()), "{}", l.body);
+    assert!(
+        items.iter().any(|i| i["instance"] == inst.as_str()),
+        "{}",
+        l.body
+    );
     assert!(items.iter().all(|i| i["rules"] == json!([])), "{}", l.body);
 
     // only a global admin: a requester or a tenant's admin is refused, nothing is set
@@ -111,7 +117,9 @@ async fn sim_faults_are_set_and_cleared_by_a_global_admin(backend: Backend) {
         "{v}"
     );
     assert_eq!(sim.count(ResourceKind::Server), 0);
-    let l = t.call(Method::GET, "/v1/admin/sim", Some(&admin), None).await;
+    let l = t
+        .call(Method::GET, "/v1/admin/sim", Some(&admin), None)
+        .await;
     let mine = l.body["items"]
         .as_array()
         .unwrap()
@@ -168,7 +176,10 @@ async fn bad_fault_documents_change_nothing(backend: Backend) {
     for (doc, field) in [
         (json!({"rules": [{"fail": "explode"}]}), "rules[0]"),
         (json!({"rules": [{"on": "create"}]}), "rules[0]"),
-        (json!({"rules": [{"fail": "quota", "times": 0}]}), "rules[0]"),
+        (
+            json!({"rules": [{"fail": "quota", "times": 0}]}),
+            "rules[0]",
+        ),
         (json!({"rates": {"transient": 1.5}}), "rates.transient"),
         (
             json!({"rates": {"transient": 0.6, "throttle": 0.6}}),
@@ -178,7 +189,12 @@ async fn bad_fault_documents_change_nothing(backend: Backend) {
         (json!({"extra": true}), ""),
     ] {
         let r = t.call(Method::PUT, &path, Some(&admin), Some(&doc)).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{doc}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{doc}: {}",
+            r.body
+        );
         assert_eq!(r.body["code"], "invalid-request", "{}", r.body);
         let paths: Vec<&str> = r.body["errors"]
             .as_array()
@@ -191,9 +207,17 @@ async fn bad_fault_documents_change_nothing(backend: Backend) {
             "{doc}: {paths:?}"
         );
     }
-    assert_eq!(counts(&t).await, before, "no audit entry for a refused change");
+    assert_eq!(
+        counts(&t).await,
+        before,
+        "no audit entry for a refused change"
+    );
     let sim = t.broker.providers().sim(&inst).unwrap();
-    assert_eq!(sim.faults().rules().len(), 1, "the faults in force are kept");
+    assert_eq!(
+        sim.faults().rules().len(),
+        1,
+        "the faults in force are kept"
+    );
 }
 
 async fn a_run_is_retried_from_an_earlier_step(backend: Backend) {
@@ -210,7 +234,12 @@ async fn a_run_is_retried_from_an_earlier_step(backend: Backend) {
     t.wait_state(&tok, &id, &["failed"], LONG).await;
     let run = run_of(&t, &tok, &id).await;
     let tl = t
-        .call(Method::GET, &format!("/v1/workflows/{run}"), Some(&op), None)
+        .call(
+            Method::GET,
+            &format!("/v1/workflows/{run}"),
+            Some(&op),
+            None,
+        )
         .await;
     assert_eq!(tl.status, StatusCode::OK);
     let steps = tl.body["steps"].as_array().unwrap().clone();
@@ -241,7 +270,11 @@ async fn a_run_is_retried_from_an_earlier_step(backend: Backend) {
             )
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-        assert!(r.body["detail"].as_str().unwrap().contains(from), "{}", r.body);
+        assert!(
+            r.body["detail"].as_str().unwrap().contains(from),
+            "{}",
+            r.body
+        );
     }
     let v = t
         .call(Method::GET, &format!("/v1/requests/{id}"), Some(&tok), None)
@@ -265,7 +298,12 @@ async fn a_run_is_retried_from_an_earlier_step(backend: Backend) {
     assert_eq!(sim.count(ResourceKind::Network), 1, "no second network");
     assert_eq!(sim.count(ResourceKind::Server), 1);
     let tl = t
-        .call(Method::GET, &format!("/v1/workflows/{run}"), Some(&op), None)
+        .call(
+            Method::GET,
+            &format!("/v1/workflows/{run}"),
+            Some(&op),
+            None,
+        )
         .await;
     let again = &tl.body["steps"][0];
     assert_eq!(again["attempts"], 1, "attempts numbered from 1 again");
@@ -273,9 +311,18 @@ async fn a_run_is_retried_from_an_earlier_step(backend: Backend) {
     assert_eq!(again["output"], steps[0]["output"], "the same network");
     t.broker.sealer().seal_pending().await.unwrap();
     let log = t
-        .call(Method::GET, "/v1/audit?action=workflow.retry", Some(&op), None)
+        .call(
+            Method::GET,
+            "/v1/audit?action=workflow.retry",
+            Some(&op),
+            None,
+        )
         .await;
-    assert_eq!(log.body["items"][0]["details"]["from_step"], first);
+    assert_eq!(
+        log.body["items"][0]["details"]["from_step"], first,
+        "{}",
+        log.body
+    );
 }
 
 async fn runs_and_audit_entries_filter_by_time(backend: Backend) {
@@ -288,8 +335,16 @@ async fn runs_and_audit_entries_filter_by_time(backend: Backend) {
     let mid = chrono::Utc::now();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let second = submit(&t, &tok, &request("two", "dinum")).await;
-    let (r1, r2) = (run_of(&t, &tok, &first).await, run_of(&t, &tok, &second).await);
-    let q = |k: &str| format!("{k}={}", mid.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let (r1, r2) = (
+        run_of(&t, &tok, &first).await,
+        run_of(&t, &tok, &second).await,
+    );
+    let q = |k: &str| {
+        format!(
+            "{k}={}",
+            mid.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        )
+    };
     let ids = |v: &Value| -> Vec<String> {
         v["items"]
             .as_array()

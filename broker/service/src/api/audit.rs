@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -23,6 +24,10 @@ pub struct AuditQuery {
     action: Option<String>,
     /// Only entries about this request.
     request: Option<String>,
+    /// Only entries made at or after this time (RFC 3339).
+    since: Option<DateTime<Utc>>,
+    /// Only entries made before this time (RFC 3339).
+    until: Option<DateTime<Utc>>,
     /// The `next_cursor` of the previous page.
     cursor: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
@@ -87,6 +92,8 @@ pub async fn list(
             action: q.action,
             request_id: q.request,
             after: q.cursor,
+            since: q.since.map(|t| t.timestamp_millis()),
+            until: q.until.map(|t| t.timestamp_millis()),
             limit: limit + 1,
         },
     )

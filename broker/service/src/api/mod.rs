@@ -2,13 +2,15 @@
 //! `/openapi.json`. [`router`] is the test seam: it needs no socket.
 //!
 //! One file per resource group: [`requests`], [`offers`] (and `/v1/plan`), [`workflows`],
-//! [`audit`], [`tokens`] (and `/v1/me`, `/v1/tenants/{id}`). The OpenAPI document is generated
+//! [`audit`], [`tokens`] (and `/v1/me`, `/v1/tenants/{id}`), [`sim`] (faults of the simulated
+//! clouds). The OpenAPI document is generated
 //! from the handlers' annotations ([`openapi`]) and checked in as `docs/openapi.json`.
 
 pub mod audit;
 mod extract;
 pub mod offers;
 pub mod requests;
+pub mod sim;
 pub mod tokens;
 pub mod workflows;
 
@@ -59,6 +61,7 @@ pub struct ServiceRequestDocument {
         (name = "workflows", description = "Provisioning runs and operator actions"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "tokens", description = "Tokens and tenants"),
+        (name = "sim", description = "Faults of the simulated clouds"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -102,6 +105,8 @@ fn api() -> OpenApiRouter<Broker> {
         .routes(routes!(tokens::revoke))
         .routes(routes!(tokens::me))
         .routes(routes!(tokens::tenant))
+        .routes(routes!(sim::list))
+        .routes(routes!(sim::set, sim::clear))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
 }

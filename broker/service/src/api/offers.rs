@@ -99,8 +99,8 @@ pub async fn list(
             "unknown tier {t:?}; expected internal, dedicated or external"
         )));
     }
-    let items = b
-        .catalogue()
+    let catalogue = b.catalogue();
+    let items = catalogue
         .offers()
         .iter()
         .filter(|o| q.tier.as_deref().is_none_or(|t| o.tier.to_string() == t))
@@ -108,7 +108,7 @@ pub async fn list(
         .collect::<Result<_>>()?;
     Ok(Json(OfferList {
         items,
-        catalogue_digest: b.catalogue().digest().to_owned(),
+        catalogue_digest: catalogue.digest().to_owned(),
     }))
 }
 
@@ -124,8 +124,8 @@ pub async fn get(
     Caller(_who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<OfferView>> {
-    let o = b
-        .catalogue()
+    let catalogue = b.catalogue();
+    let o = catalogue
         .get(&id)
         .ok_or_else(|| Error::NotFound(format!("offer {id}")))?;
     Ok(Json(view(&b, o)?))

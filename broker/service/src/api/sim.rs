@@ -76,7 +76,7 @@ async fn record(b: &Broker, who: &Principal, action: &str, instance: &str) -> Re
     let mut tx = b.db().begin().await?;
     audit::append(
         &mut tx,
-        &NewEntry::new(&who.actor(), None, action, format!("sim/{instance}")),
+        &NewEntry::new(who.actor(), None, action, format!("sim/{instance}")),
     )
     .await?;
     tx.commit().await?;
@@ -138,11 +138,11 @@ pub async fn set(
         ("lost_response", r.lost_response),
     ] {
         if !(0.0..=1.0).contains(&p) {
-            bad.push(field(format!("rates.{name}"), "a probability, 0 to 1".into()));
+            bad.push(field(format!("rates.{name}"), "a probability, 0 to 1"));
         }
     }
     if r.transient + r.throttle + r.lost_response > 1.0 {
-        bad.push(field("rates".into(), "the probabilities add up to more than 1".into()));
+        bad.push(field("rates", "the probabilities add up to more than 1"));
     }
     if !bad.is_empty() {
         return Err(Error::Invalid(bad));

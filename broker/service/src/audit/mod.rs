@@ -122,12 +122,23 @@ pub struct Entry {
     pub request_id: Option<String>,
     /// Hash of the decision record.
     pub decision_hash: Option<String>,
-    /// More facts, canonical JSON text.
+    /// More facts: stored as canonical JSON text (what the hash covers), answered as the JSON
+    /// object it holds.
+    #[serde(serialize_with = "as_json")]
+    #[schema(value_type = Object)]
     pub details: String,
     /// Hash of the previous entry in the chain.
     pub prev_hash: Option<String>,
     /// This entry's hash.
     pub hash: Option<String>,
+}
+
+/// Answers stored JSON text as the value it holds (as the text itself if it is not JSON).
+fn as_json<S: serde::Serializer>(text: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => serde::Serialize::serialize(&v, s),
+        Err(_) => s.serialize_str(text),
+    }
 }
 
 const ENTRY_COLUMNS: &str = "id, seq, at, actor, tenant, action, target, request_id, decision_hash, details, prev_hash, hash";
@@ -143,6 +154,10 @@ pub struct AuditFilter {
     pub request_id: Option<String>,
     /// Only entries appended after this id (the cursor).
     pub after: Option<i64>,
+    /// Only entries made at or after this time (epoch ms).
+    pub since: Option<i64>,
+    /// Only entries made before this time (epoch ms).
+    pub until: Option<i64>,
     /// At most this many (1 to 1000).
     pub limit: u32,
 }
@@ -166,6 +181,14 @@ pub async fn list(db: &Db, f: &AuditFilter) -> Result<Vec<Entry>> {
     if let Some(after) = f.after {
         a.push(after.into());
         sql.push_str(&format!(" AND id > ${}", a.len()));
+    }
+    if let Some(t) = f.since {
+        a.push(t.into());
+        sql.push_str(&format!(" AND at >= ${}", a.len()));
+    }
+    if let Some(t) = f.until {
+        a.push(t.into());
+        sql.push_str(&format!(" AND at < ${}", a.len()));
     }
     a.push(i64::from(f.limit.clamp(1, 1000)).into());
     sql.push_str(&format!(" ORDER BY id LIMIT ${}", a.len()));

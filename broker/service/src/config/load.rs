@@ -33,6 +33,7 @@ const KEYS: &[&str] = &[
     "sim",
     "shutdown_grace_ms",
     "reconcile_interval_ms",
+    "capacity_refresh_ms",
     "max_body_bytes",
     "log",
 ];

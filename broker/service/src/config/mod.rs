@@ -55,6 +55,10 @@ pub struct Config {
     /// How often the reconciler starts missing workflows and releases quotas.
     #[serde(rename = "reconcile_interval_ms", with = "ms")]
     pub reconcile_interval: Duration,
+    /// How often the provider instances are asked for their free capacity (folded into the
+    /// catalogue's capacity of their offers).
+    #[serde(rename = "capacity_refresh_ms", with = "ms")]
+    pub capacity_refresh: Duration,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Logging.
@@ -77,6 +81,7 @@ impl Default for Config {
             sim: SimConfig::default(),
             shutdown_grace: Duration::from_secs(30),
             reconcile_interval: Duration::from_secs(2),
+            capacity_refresh: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
             log: LogSettings::default(),
         }
@@ -288,6 +293,9 @@ impl Config {
         }
         if self.reconcile_interval < Duration::from_millis(10) {
             problems.push("reconcile_interval_ms must be at least 10".to_owned());
+        }
+        if self.capacity_refresh < Duration::from_millis(10) {
+            problems.push("capacity_refresh_ms must be at least 10".to_owned());
         }
         for name in self.tenants.keys() {
             if !crate::auth::valid_tenant(name) {

@@ -225,7 +225,7 @@ impl Broker {
         let tenant = (!quota.is_unlimited()).then(|| remaining(quota, held));
         place(
             request,
-            self.catalogue(),
+            &self.catalogue(),
             self.policy(),
             &PlacementContext {
                 at: Utc::now(),
@@ -250,7 +250,7 @@ impl Broker {
         if !quota.is_unlimited() {
             let free = place(
                 request,
-                self.catalogue(),
+                &self.catalogue(),
                 self.policy(),
                 &PlacementContext::at(decision.decided_at),
             );

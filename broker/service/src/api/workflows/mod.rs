@@ -224,7 +224,11 @@ async fn act(b: &Broker, who: &Principal, id: &str, action: Action) -> Result<Wo
     let store = b.db().store();
     let actor = who.actor();
     let done = match &action {
-        Action::Retry(reset, from) => store.retry_from(w.id, &actor, *reset, from.as_deref()).await,
+        Action::Retry(reset, from) => {
+            store
+                .retry_from(w.id, &actor, *reset, from.as_deref())
+                .await
+        }
         Action::Cancel => store.cancel(w.id, &actor).await,
         Action::Compensate => store.compensate(w.id, &actor).await,
         Action::Resume => store.resume(w.id, &actor).await,
