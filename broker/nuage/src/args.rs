@@ -40,6 +40,9 @@ pub(crate) enum Command {
     /// Bearer tokens: create, list, revoke (admin).
     #[command(subcommand)]
     Tokens(crate::commands::tokens::TokensCommand),
+    /// Faults of the broker's simulated clouds: list, fail, clear (global admin).
+    #[command(subcommand)]
+    Sim(crate::commands::sim::SimCommand),
     /// Connection contexts (server, token, default output) in the config file.
     #[command(subcommand)]
     Context(crate::commands::context::ContextCommand),

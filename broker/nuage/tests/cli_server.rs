@@ -1,9 +1,9 @@
 //! The operator CLI against a real broker (`nuage serve` on SQLite), run as the real binary.
 //!
-//! Faults are real: the broker's sim clouds get a per-tenant quota of one server
-//! (`sim.quotas.servers: 1`), so a second request of the tenant fails at its server step with the
-//! cloud's own quota error (a terminal error: the run stops for an operator). Deleting the first
-//! request gives the quota back: that is how the fault is cleared before `workflows retry`.
+//! Faults are injected into the broker's simulated cloud with the CLI itself (`nuage sim fail
+//! INSTANCE --fail quota --on create --kind server`): the next request fails at its server step
+//! with the cloud's quota error (a terminal error: the run stops for an operator), and
+//! `nuage sim clear` makes the cloud behave again before `workflows retry`.
 
 #[path = "cli_support/mod.rs"]
 mod support;
@@ -11,9 +11,8 @@ mod support;
 use serde_json::Value;
 use support::{Run, Server, request_yaml};
 
-/// Sim clouds with one server per tenant, and fast retries and polls.
-const FAULTY: &str = "sim: {quotas: {servers: 1}}\n\
-    provisioning: {on_failure: wait_for_operator, max_attempts: 2, base_delay_ms: 20, \
+/// Fast retries and polls; a failed run waits for an operator.
+const FAST: &str = "provisioning: {on_failure: wait_for_operator, max_attempts: 2, base_delay_ms: 20, \
     max_delay_ms: 50, wait_timeout_ms: 5000, poll_min_ms: 10, poll_max_ms: 50}";
 
 /// Contexts `admin` (bootstrap token), `ops` (a global operator) and `dev` (a requester of
@@ -144,12 +143,47 @@ fn watch(s: &Server, id: &str, context: &str) -> Run {
     r
 }
 
+/// The simulated instance a request was placed on.
+fn instance_of(s: &Server, id: &str) -> String {
+    let v = s
+        .nuage(&["requests", "get", id, "-o", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(v["placement"]["simulated"], true, "{v}");
+    v["placement"]["instance"].as_str().unwrap().to_owned()
+}
+
+/// Makes every server creation on `instance` fail with the cloud's quota error.
+fn inject_quota_fault(s: &Server, instance: &str) {
+    let r = s.nuage(&[
+        "sim",
+        "fail",
+        instance,
+        "--fail",
+        "quota",
+        "--on",
+        "create",
+        "--kind",
+        "server",
+        "--context",
+        "admin",
+        "-o",
+        "json",
+    ]);
+    let v = r.expect(0).json();
+    assert_eq!(v["instance"], instance);
+    assert_eq!(
+        v["rules"],
+        serde_json::json!([{"on": "create", "kind": "server", "fail": "quota"}])
+    );
+}
+
 #[test]
 fn a_failed_request_is_listed_retried_and_watched_to_ready() {
-    let s = Server::start(FAULTY);
+    let s = Server::start(FAST);
     contexts(&s);
 
-    // the first request takes the tenant's only server
+    // a first request goes through
     let a = s.file("a.yaml", &request_yaml("wiki-a"));
     let r = s.nuage(&[
         "requests",
@@ -161,11 +195,6 @@ fn a_failed_request_is_listed_retried_and_watched_to_ready() {
         "60",
     ]);
     r.expect(0).plain();
-    assert!(
-        r.out.contains("step server:app-1 succeeded") || r.out.contains("succeeded"),
-        "{}",
-        r.out
-    );
     let last = r.out.lines().last().unwrap();
     assert!(
         last.contains("wiki-a") && last.contains("ready"),
@@ -180,8 +209,44 @@ fn a_failed_request_is_listed_retried_and_watched_to_ready() {
         .unwrap()
         .to_owned();
 
-    // the second one fails at its server step: watch says which step and why, exit 5
+    // the cloud it went to starts refusing servers; a requester cannot do that
+    let instance = instance_of(&s, &a_id);
+    let r = s.nuage(&["sim", "fail", &instance, "--fail", "quota"]);
+    r.expect(7).plain();
+    inject_quota_fault(&s, &instance);
+    let r = s.nuage(&["sim", "list", "--context", "admin"]);
+    r.expect(0).plain();
+    assert!(
+        r.out.contains(&instance) && r.out.contains("create server → fail quota"),
+        "{}",
+        r.out
+    );
+    let r = s.nuage(&[
+        "sim",
+        "fail",
+        "no-such-cloud",
+        "--fail",
+        "quota",
+        "--context",
+        "admin",
+    ]);
+    r.expect(6).plain();
+    assert!(r.err.contains("nuage sim list"), "{}", r.err);
+    let r = s.nuage(&[
+        "sim",
+        "fail",
+        &instance,
+        "--fail",
+        "explode",
+        "--context",
+        "admin",
+    ]);
+    r.expect(3).plain();
+    assert!(r.err.contains("unknown error kind"), "{}", r.err);
+
+    // the second request fails at its server step: watch says which step and why, exit 5
     let b = submit(&s, "wiki-b");
+    assert_eq!(instance_of(&s, &b), instance, "same shape, same placement");
     let r = watch(&s, &b, "ops");
     r.expect(5);
     assert!(
@@ -191,7 +256,7 @@ fn a_failed_request_is_listed_retried_and_watched_to_ready() {
     );
     assert!(r.err.contains("step server:app-1 failed"), "{}", r.err);
     assert!(
-        r.err.contains("quota"),
+        r.err.contains("quota fault injected"),
         "the cloud's error is shown: {}",
         r.err
     );
@@ -229,6 +294,18 @@ fn a_failed_request_is_listed_retried_and_watched_to_ready() {
         .collect();
     assert_eq!(ids, vec![run.as_str()], "{}", r.out);
     assert_eq!(failed[0]["labels"]["request"], b.as_str());
+    // --since is applied by the broker: a window in the future holds nothing
+    let r = s.nuage(&[
+        "workflows",
+        "list",
+        "--since",
+        "2999-01-01T00:00:00Z",
+        "--context",
+        "ops",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.expect(0).json(), serde_json::json!([]), "{}", r.out);
     let r = s.nuage(&["workflows", "list", "--state", "failed", "--context", "ops"]);
     r.expect(0).plain();
     assert!(
@@ -245,46 +322,97 @@ fn a_failed_request_is_listed_retried_and_watched_to_ready() {
         r.err
     );
 
-    // the timeline shows the failed step, its attempts and the error
+    // the timeline shows the failed step, its attempts, the error and the lease
     let r = s.nuage(&["workflows", "show", &run, "--context", "ops"]);
     r.expect(0).plain();
     assert!(r.out.contains("server:app-1"), "{}", r.out);
     assert!(r.out.contains("attempt #1"), "{}", r.out);
     assert!(r.out.contains("quota"), "{}", r.out);
+    assert!(r.out.contains("wait_for_operator"), "{}", r.out);
+    assert!(
+        r.out
+            .lines()
+            .any(|l| l.starts_with("Lease") && l.contains("none (epoch")),
+        "a failed run is held by no worker: {}",
+        r.out
+    );
     let t = s
         .nuage(&["workflows", "show", &run, "--context", "ops", "-o", "json"])
         .expect(0)
         .json();
     assert_eq!(t["workflow"]["state"], "failed");
+    assert!(t["workflow"]["lease"]["owner"].is_null(), "{t}");
+    assert!(
+        t["workflow"]["lease"]["epoch"].as_i64().unwrap() >= 1,
+        "{t}"
+    );
+    let steps = t["steps"].as_array().unwrap();
+    let failed_at = steps
+        .iter()
+        .position(|st| st["state"] == "failed")
+        .expect("a failed step");
+    assert_eq!(steps[failed_at]["name"], "server:app-1");
+    assert_eq!(steps[failed_at]["position"], failed_at);
+    assert!(steps[0]["finished_at"].is_string(), "{t}");
+    let attempt = &steps[failed_at]["attempt_log"][0];
+    assert_eq!(attempt["outcome"], "failed", "{t}");
+    assert!(attempt["finished_at"].is_string(), "{t}");
 
-    // --from-step must be the failed step
+    // --from-step: no such step (usage, exit 2); a step after the failed one (409, exit 8)
+    let r = s.nuage(&[
+        "workflows",
+        "retry",
+        &run,
+        "--from-step",
+        "99",
+        "--context",
+        "ops",
+    ]);
+    r.expect(2).plain();
+    assert!(r.err.contains("no such step"), "{}", r.err);
+    let after = steps.last().unwrap()["name"].as_str().unwrap().to_owned();
+    let r = s.nuage(&[
+        "workflows",
+        "retry",
+        &run,
+        "--from-step",
+        &after,
+        "--context",
+        "ops",
+    ]);
+    r.expect(8).plain();
+    assert!(
+        r.err.contains("comes after") && r.err.contains("server:app-1"),
+        "{}",
+        r.err
+    );
+    let t2 = s
+        .nuage(&["workflows", "show", &run, "--context", "ops", "-o", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        t2["workflow"]["state"], "failed",
+        "a refused retry changes nothing"
+    );
+
+    // clear the fault, then retry from the first step: every step runs again, the ones
+    // that had succeeded find what they made (no duplicate), and the request gets ready
+    let r = s.nuage(&[
+        "sim",
+        "clear",
+        &instance,
+        "--context",
+        "admin",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.expect(0).json()["rules"], serde_json::json!([]));
     let r = s.nuage(&[
         "workflows",
         "retry",
         &run,
         "--from-step",
         "0",
-        "--context",
-        "ops",
-    ]);
-    r.expect(2);
-    assert!(r.err.contains("server:app-1"), "{}", r.err);
-
-    // clear the fault: deleting the first request gives the server quota back
-    let r = s.nuage(&["requests", "delete", &a_id, "--wait", "--timeout", "60"]);
-    r.expect(0).plain();
-    assert!(
-        r.out.lines().last().unwrap().contains("deleted"),
-        "{}",
-        r.out
-    );
-
-    let r = s.nuage(&[
-        "workflows",
-        "retry",
-        &run,
-        "--from-step",
-        "server:app-1",
         "--context",
         "ops",
     ]);
@@ -306,7 +434,26 @@ fn a_failed_request_is_listed_retried_and_watched_to_ready() {
             .all(|r| r["status"] == "ready"),
         "{v}"
     );
-    // the retry is in the audit log, by the operator's token
+    let t = s
+        .nuage(&["workflows", "show", &run, "--context", "ops", "-o", "json"])
+        .expect(0)
+        .json();
+    let first = &t["steps"][0];
+    assert_eq!(first["state"], "succeeded");
+    assert_eq!(first["attempts"], 2, "the first step ran again: {first}");
+    assert_eq!(
+        first["output"], steps[0]["output"],
+        "and found the network it had made"
+    );
+    assert!(
+        t["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "operator_retry" && e["detail"]["from_step"] == steps[0]["name"]),
+        "{t}"
+    );
+    // the retry and the fault changes are in the audit log, by their tokens
     let audit = s
         .nuage(&[
             "audit",
@@ -321,6 +468,25 @@ fn a_failed_request_is_listed_retried_and_watched_to_ready() {
         .expect(0)
         .json();
     assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+    assert_eq!(audit[0]["details"]["from_step"], steps[0]["name"]);
+    for action in ["sim.faults.set", "sim.faults.clear"] {
+        let audit = s
+            .nuage(&[
+                "audit",
+                "list",
+                "--context",
+                "admin",
+                "--action",
+                action,
+                "--since",
+                "1h",
+                "-o",
+                "json",
+            ])
+            .expect(0)
+            .json();
+        assert_eq!(audit.as_array().unwrap().len(), 1, "{action}: {audit}");
+    }
     // a run that succeeded cannot be retried: 409, exit 8
     let r = s.nuage(&["workflows", "retry", &run, "--context", "ops"]);
     r.expect(8).plain();
@@ -333,10 +499,12 @@ fn a_failed_request_is_listed_retried_and_watched_to_ready() {
 
 #[test]
 fn failed_runs_are_cancelled_compensated_and_resumed() {
-    let s = Server::start(FAULTY);
+    let s = Server::start(FAST);
     contexts(&s);
-    let holder = submit(&s, "holder");
-    watch(&s, &holder, "dev").expect(0);
+    let first = submit(&s, "first");
+    watch(&s, &first, "dev").expect(0);
+    let instance = instance_of(&s, &first);
+    inject_quota_fault(&s, &instance);
     let c = submit(&s, "to-cancel");
     let d = submit(&s, "to-compensate");
     let e = submit(&s, "to-resume");
@@ -394,8 +562,8 @@ fn failed_runs_are_cancelled_compensated_and_resumed() {
     s.nuage(&["workflows", "compensate", &run, "--context", "ops"])
         .expect(8);
 
-    // resume: once the quota is free again the run goes on from its failed step
-    s.nuage(&["requests", "delete", &holder, "--wait", "--timeout", "60"])
+    // resume: once the cloud behaves again the run goes on from its failed step
+    s.nuage(&["sim", "clear", &instance, "--context", "admin"])
         .expect(0);
     let run = run_of(&s, &e);
     s.nuage(&["workflows", "resume", &run, "--context", "ops"])

@@ -41,6 +41,11 @@ impl<'a> Call<'a> {
         Call::new(Method::POST, path)
     }
 
+    /// `PUT path`.
+    pub(crate) fn put(path: &'a str) -> Call<'a> {
+        Call::new(Method::PUT, path)
+    }
+
     /// `DELETE path`.
     pub(crate) fn delete(path: &'a str) -> Call<'a> {
         Call::new(Method::DELETE, path)

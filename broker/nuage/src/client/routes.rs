@@ -14,6 +14,8 @@ pub(crate) const AUDIT: &str = "/v1/audit";
 pub(crate) const AUDIT_VERIFY: &str = "/v1/audit/verify";
 /// Tokens.
 pub(crate) const TOKENS: &str = "/v1/tokens";
+/// The simulated clouds.
+pub(crate) const SIM: &str = "/v1/admin/sim";
 
 /// One request.
 pub(crate) fn request(id: &str) -> String {
@@ -33,6 +35,11 @@ pub(crate) fn workflow_action(id: &str, action: &str) -> String {
 /// One token.
 pub(crate) fn token(id: &str) -> String {
     format!("{TOKENS}/{}", segment(id))
+}
+
+/// The faults of a simulated instance.
+pub(crate) fn sim_faults(instance: &str) -> String {
+    format!("{SIM}/{}/faults", segment(instance))
 }
 
 /// What to do when an id is not found.

@@ -65,8 +65,8 @@ pub(crate) fn run(cmd: AuditCommand, flags: &GlobalArgs) -> anyhow::Result<ExitC
                 }
                 None => None,
             };
-            // Oldest first, page by page; with --since (the API has no time filter on the log)
-            // earlier entries are skipped here and the last `limit` entries kept.
+            // Oldest first, page by page; with --since (filtered by the broker) the last
+            // `limit` entries are kept.
             let mut items: Vec<Value> = Vec::new();
             let mut cursor: Option<i64> = None;
             loop {
@@ -75,6 +75,7 @@ pub(crate) fn run(cmd: AuditCommand, flags: &GlobalArgs) -> anyhow::Result<ExitC
                         .query("tenant", tenant.as_deref())
                         .query("action", action.as_deref())
                         .query("request", request.as_deref())
+                        .query("since", after.map(|a| a.to_rfc3339()))
                         .query("cursor", cursor)
                         .query(
                             "limit",
@@ -85,11 +86,7 @@ pub(crate) fn run(cmd: AuditCommand, flags: &GlobalArgs) -> anyhow::Result<ExitC
                             }),
                         ),
                 )?;
-                items.extend(
-                    items_of(&v).into_iter().filter(|e| {
-                        after.is_none_or(|a| instant(e.get("at")).is_none_or(|t| t >= a))
-                    }),
-                );
+                items.extend(items_of(&v));
                 cursor = v.get("next_cursor").and_then(Value::as_i64);
                 if cursor.is_none() || (after.is_none() && items.len() >= limit as usize) {
                     break;

@@ -9,6 +9,7 @@ mod plan;
 mod remote;
 pub(crate) mod requests;
 pub(crate) mod serve;
+pub(crate) mod sim;
 pub(crate) mod tokens;
 pub(crate) mod workflows;
 
@@ -48,6 +49,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Workflows(cmd) => workflows::run(cmd, &cli.global),
         Command::Audit(cmd) => audit::run(cmd, &cli.global),
         Command::Tokens(cmd) => tokens::run(cmd, &cli.global),
+        Command::Sim(cmd) => sim::run(cmd, &cli.global),
         Command::Context(cmd) => context::run(cmd),
         Command::Completions { shell } => completions::run(shell),
         Command::Serve(args) => serve::serve(args),

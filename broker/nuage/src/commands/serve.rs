@@ -115,6 +115,12 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     info.id,
                     secret.expose()
                 );
+                println!(
+                    "Submit a request and watch it, from another terminal:\n\n    \
+                     export NUAGE_SERVER=http://{addr} NUAGE_TOKEN={}\n    \
+                     nuage requests create -f examples/requests/internal.yaml --wait\n",
+                    secret.expose()
+                );
             }
             Some((info, None)) => {
                 println!("First start: the configured bootstrap admin token was installed ({}).", info.id);

@@ -57,8 +57,9 @@ pub(crate) enum WorkflowsCommand {
     Retry {
         /// The run id.
         id: String,
-        /// The step to retry from, by position (from 0) or name; it must be the failed step
-        /// (the engine retries from there: earlier steps succeeded and are kept).
+        /// Run again from this step, by position (from 0, as `workflows show` numbers them)
+        /// or name: it and every later step run again, those that succeeded included. It
+        /// must be the failed step or come before it. Default: the failed step.
         #[arg(long, value_name = "N")]
         from_step: Option<String>,
         /// Number the step's attempts from 1 again (otherwise the count goes on).
@@ -113,8 +114,7 @@ pub(crate) fn run(cmd: WorkflowsCommand, flags: &GlobalArgs) -> anyhow::Result<E
                 }
                 None => None,
             };
-            // Newest first, page by page, until the limit or a run older than --since (the
-            // API has no time filter on runs: it is applied here).
+            // Newest first, page by page, until the limit; the broker filters on --since.
             let mut items: Vec<Value> = Vec::new();
             let mut cursor: Option<String> = None;
             'pages: loop {
@@ -124,6 +124,7 @@ pub(crate) fn run(cmd: WorkflowsCommand, flags: &GlobalArgs) -> anyhow::Result<E
                         .query("definition", definition.as_deref())
                         .query("request", request.as_deref())
                         .query("tenant", tenant.as_deref())
+                        .query("created_after", after.map(|a| a.to_rfc3339()))
                         .query("cursor", cursor.as_deref())
                         .query("limit", Some(limit.clamp(1, 500))),
                 )?;
@@ -166,10 +167,11 @@ pub(crate) fn run(cmd: WorkflowsCommand, flags: &GlobalArgs) -> anyhow::Result<E
             reset_attempts,
             output,
         } => {
-            if let Some(step) = &from_step {
-                check_from_step(&session, &id, step)?;
-            }
-            let body = json!({ "reset_attempts": reset_attempts });
+            let from = match &from_step {
+                Some(step) => Some(step_name(&session, &id, step)?),
+                None => None,
+            };
+            let body = json!({ "reset_attempts": reset_attempts, "from_step": from });
             return action(&session, &id, "retry", Some(&body), output);
         }
         WorkflowsCommand::Cancel { id, output } => {
@@ -185,44 +187,29 @@ pub(crate) fn run(cmd: WorkflowsCommand, flags: &GlobalArgs) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--from-step`: the engine retries a run from its failed step (the steps before it succeeded
-/// and keep their outputs), so the step named must be that one; anything else is refused here
-/// before the broker is asked.
-fn check_from_step(session: &Session, id: &str, step: &str) -> anyhow::Result<()> {
+/// `--from-step`: a position (as `workflows show` numbers the steps) or a name, turned into
+/// the step's name for the broker, which checks that it is not after the failed step.
+fn step_name(session: &Session, id: &str, step: &str) -> anyhow::Result<String> {
     let t = session
         .client
         .get(&routes::workflow(id))
         .map_err(|e| e.hint_on("not-found", routes::not_found_hint("workflow", id)))?;
     let steps = at(&t, "steps").as_array().cloned().unwrap_or_default();
-    let failed = steps
-        .iter()
-        .enumerate()
-        .find(|(_, st)| s(st, "state") == "failed");
-    let Some((pos, failed)) = failed else {
-        return Err(Exit {
-            code: crate::exit::CONFLICT,
-            message: format!(
-                "workflow {id} has no failed step to retry from (it is {}); see `nuage workflows show {id}`",
-                s(at(&t, "workflow"), "state")
-            ),
-        }
-        .into());
+    let found = match step.parse::<usize>() {
+        Ok(n) => steps.get(n),
+        Err(_) => steps.iter().find(|st| s(st, "name") == step),
     };
-    let name = s(failed, "name");
-    let asked = match step.parse::<usize>() {
-        Ok(n) => n == pos,
-        Err(_) => step == name,
-    };
-    if !asked {
-        return Err(Exit {
+    match found {
+        Some(st) => Ok(s(st, "name")),
+        None => Err(Exit {
             code: crate::exit::USAGE,
             message: format!(
-                "--from-step {step}: a retry restarts at the failed step, #{pos} ({name}); the steps before it succeeded and are kept. To redo them, compensate the run (`nuage workflows compensate {id}`) and submit the request again"
+                "--from-step {step}: workflow {id} has no such step (it has {} steps, numbered from 0); see `nuage workflows show {id}`",
+                steps.len()
             ),
         }
-        .into());
+        .into()),
     }
-    Ok(())
 }
 
 fn action(
@@ -326,12 +313,13 @@ fn ms_time(v: Option<&Value>) -> String {
 pub(crate) fn timeline(t: &Value) -> String {
     let w = at(t, "workflow");
     let now = Utc::now();
-    let lease = if w.get("lease_epoch").is_none() {
+    let l = at(w, "lease");
+    let lease = if l.get("epoch").is_none() {
         String::new()
-    } else if s(w, "lease_owner").is_empty() {
-        format!("none (epoch {})", s(w, "lease_epoch"))
+    } else if s(l, "owner").is_empty() {
+        format!("none (epoch {})", s(l, "epoch"))
     } else {
-        let left = instant(w.get("lease_expires_at"))
+        let left = instant(l.get("expires_at"))
             .map(|e| {
                 if e > now {
                     format!("expires in {}", human(e - now))
@@ -340,11 +328,7 @@ pub(crate) fn timeline(t: &Value) -> String {
                 }
             })
             .unwrap_or_default();
-        format!(
-            "{} epoch {} {left}",
-            s(w, "lease_owner"),
-            s(w, "lease_epoch")
-        )
+        format!("{} epoch {} {left}", s(l, "owner"), s(l, "epoch"))
     };
     let mut out = table::details(&[
         ("ID", s(w, "id")),
