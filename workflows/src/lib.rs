@@ -61,7 +61,7 @@ pub use retry::RetryPolicy;
 pub use state::{OnFailure, Phase, StepState, WorkflowState};
 pub use store::{
     AttemptRecord, BreakerConfig, Dialect, EventRecord, LimitConfig, LimitStatus, StepRecord,
-    Store, Timeline, WorkflowFilter, WorkflowRecord, now_ms,
+    Store, StoreTx, Timeline, WorkflowFilter, WorkflowRecord, now_ms,
 };
 
 /// The engine guide's examples (`docs/workflows.md`), compiled as doctests.

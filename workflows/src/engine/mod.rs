@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::definition::{WorkflowDefinition, def_key};
 use crate::error::{Error, Result};
 use crate::store::start::NewRun;
-use crate::store::{BreakerConfig, Store, ms, now_ms};
+use crate::store::{BreakerConfig, Store, StoreTx, ms, now_ms};
 
 /// Worker settings.
 #[derive(Debug, Clone)]
@@ -277,6 +277,23 @@ impl Engine {
     /// before anything is stored) and stores it. With an idempotency key
     /// already used, returns the existing run.
     pub async fn start(&self, req: StartRequest) -> Result<Started> {
+        let run = self.new_run(req)?;
+        let (id, created) = self.shared.store.insert_run(run).await?;
+        Ok(Started { id, created })
+    }
+
+    /// [`start`](Self::start) inside the caller's transaction, so that the caller's own rows
+    /// and the run are stored together or not at all. The run is picked up once
+    /// [`StoreTx::commit`] commits.
+    pub async fn start_in(&self, tx: &mut StoreTx, req: StartRequest) -> Result<Started> {
+        let run = self.new_run(req)?;
+        let (id, created) = self.shared.store.insert_run_in(&mut tx.tx, run).await?;
+        tx.wake = Some(self.shared.store.clone());
+        Ok(Started { id, created })
+    }
+
+    /// Checks a start request against its definition and computes its steps.
+    fn new_run(&self, req: StartRequest) -> Result<NewRun> {
         let version = match req.version {
             Some(v) => v,
             None => *self.shared.latest.get(&req.definition).ok_or_else(|| {
@@ -308,23 +325,18 @@ impl Engine {
                 (i, key)
             })
             .collect();
-        let (id, created) = self
-            .shared
-            .store
-            .insert_run(NewRun {
-                definition: def.name().to_string(),
-                version,
-                def_key: def.key(),
-                on_failure: def.failure_policy(),
-                input: req.input,
-                idempotency_key: req.idempotency_key,
-                labels: req.labels,
-                deadline_ms: def.run_timeout().map(ms),
-                steps,
-                actor: req.actor,
-            })
-            .await?;
-        Ok(Started { id, created })
+        Ok(NewRun {
+            definition: def.name().to_string(),
+            version,
+            def_key: def.key(),
+            on_failure: def.failure_policy(),
+            input: req.input,
+            idempotency_key: req.idempotency_key,
+            labels: req.labels,
+            deadline_ms: def.run_timeout().map(ms),
+            steps,
+            actor: req.actor,
+        })
     }
 
     /// Starts the workers in the background. Call once.

@@ -104,6 +104,53 @@ impl<T> DbRow for T where
 {
 }
 
+/// A write transaction on the engine's database that a caller shares, to store its own rows
+/// and a run's start together or not at all ([`Engine::start_in`](crate::Engine::start_in)).
+/// Made from the caller's sqlx transaction on the same database (on SQLite, a `BEGIN
+/// IMMEDIATE` one on the writer); [`StoreTx::commit`] commits it and wakes this process's
+/// workers for the runs started in it.
+pub struct StoreTx {
+    pub(crate) tx: Tx,
+    pub(crate) wake: Option<super::Store>,
+}
+
+impl StoreTx {
+    /// Wraps a SQLite transaction.
+    pub fn sqlite(tx: Transaction<'static, Sqlite>) -> Self {
+        StoreTx {
+            tx: Tx::Sqlite(tx),
+            wake: None,
+        }
+    }
+
+    /// Wraps a PostgreSQL transaction.
+    pub fn postgres(tx: Transaction<'static, Postgres>) -> Self {
+        StoreTx {
+            tx: Tx::Pg(tx),
+            wake: None,
+        }
+    }
+
+    /// Commits, then wakes the workers (other replicas are notified by the commit itself).
+    pub async fn commit(self) -> crate::Result<()> {
+        self.tx.commit().await?;
+        if let Some(store) = self.wake {
+            store.wake_local();
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for StoreTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.tx.is_pg() {
+            "StoreTx(postgres)"
+        } else {
+            "StoreTx(sqlite)"
+        })
+    }
+}
+
 /// An open transaction on either backend.
 pub(crate) enum Tx {
     Sqlite(Transaction<'static, Sqlite>),

@@ -26,6 +26,7 @@ use tokio::sync::Notify;
 use crate::error::{Error, Result};
 use exec::{Arg, DbRow, Tx, bind_all};
 
+pub use exec::StoreTx;
 pub use limits::{BreakerConfig, LimitConfig, LimitStatus};
 pub use rows::{AttemptRecord, EventRecord, StepRecord, Timeline, WorkflowFilter, WorkflowRecord};
 pub(crate) use rows::{StepRow, WorkflowRow};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::exec::args;
+use super::exec::{Arg, Tx, args};
 use super::{Store, now_ms};
 use crate::definition::StepInstance;
 use crate::error::{Error, Result};
@@ -43,9 +43,19 @@ impl Store {
     /// Inserts a run; with an idempotency key already used, returns the
     /// existing run and `false`.
     pub(crate) async fn insert_run(&self, run: NewRun) -> Result<(Uuid, bool)> {
+        let mut tx = self.begin().await?;
+        let out = self.insert_run_in(&mut tx, run).await?;
+        tx.commit().await?;
+        if out.1 {
+            self.wake_local();
+        }
+        Ok(out)
+    }
+
+    /// [`insert_run`](Self::insert_run) in the caller's transaction (which commits it).
+    pub(crate) async fn insert_run_in(&self, tx: &mut Tx, run: NewRun) -> Result<(Uuid, bool)> {
         let id = Uuid::now_v7();
         let now = now_ms();
-        let mut tx = self.begin().await?;
         let inserted: Option<IdRow> = tx
             .fetch_optional(
                 "INSERT INTO wf_workflows (id, definition, version, def_key, state, phase, on_failure, input, \
@@ -66,10 +76,10 @@ impl Store {
             )
             .await?;
         if inserted.is_none() {
-            drop(tx);
+            // The key's owner committed (a concurrent insert of the same key waits for it).
             let key = run.idempotency_key.unwrap_or_default();
-            let owner: Option<OwnerRow> = self
-                .read_optional(
+            let owner: Option<OwnerRow> = tx
+                .fetch_optional(
                     "SELECT id, definition FROM wf_workflows WHERE idempotency_key = $1",
                     args![key.clone()],
                 )
@@ -86,21 +96,37 @@ impl Store {
             }
             return Ok((existing, false));
         }
-        for (pos, (inst, limit_key)) in run.steps.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO wf_steps (workflow_id, position, name, kind, params, limit_key, state) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
-                args![id, pos as i64, &inst.name, &inst.kind, serde_json::to_string(&inst.params)?, limit_key.clone()],
-            )
-            .await?;
-        }
-        for (k, v) in &run.labels {
-            tx.execute(
-                "INSERT INTO wf_labels (workflow_id, key, value) VALUES ($1, $2, $3)",
-                args![id, k, v],
-            )
-            .await?;
-        }
+        // Steps and labels in a few multi-row statements: one round trip each, not one per row.
+        let steps: Vec<Vec<Arg>> = run
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(pos, (inst, limit_key))| {
+                Ok(args![
+                    id,
+                    pos as i64,
+                    &inst.name,
+                    &inst.kind,
+                    serde_json::to_string(&inst.params)?,
+                    limit_key.clone()
+                ])
+            })
+            .collect::<Result<_>>()?;
+        insert_rows(
+            tx,
+            "INSERT INTO wf_steps (workflow_id, position, name, kind, params, limit_key, state) VALUES ",
+            "'pending'",
+            steps,
+        )
+        .await?;
+        let labels = run.labels.iter().map(|(k, v)| args![id, k, v]).collect();
+        insert_rows(
+            tx,
+            "INSERT INTO wf_labels (workflow_id, key, value) VALUES ",
+            "",
+            labels,
+        )
+        .await?;
         let detail = serde_json::json!({ "definition": run.definition, "version": run.version, "steps": run.steps.len() });
         tx.execute(
             "INSERT INTO wf_events (workflow_id, at, kind, actor, detail) VALUES ($1, $2, 'started', $3, $4)",
@@ -108,8 +134,39 @@ impl Store {
         )
         .await?;
         tx.notify_wakeup().await?;
-        tx.commit().await?;
-        self.wake_local();
         Ok((id, true))
     }
+}
+
+/// Rows per multi-row insert (well under either database's parameter limit).
+const ROWS_PER_INSERT: usize = 200;
+
+/// Inserts `rows` with `head` (`INSERT INTO t (cols) VALUES `), each row's values followed by
+/// the constant `tail` (if not empty), a few hundred rows per statement.
+async fn insert_rows(tx: &mut Tx, head: &str, tail: &str, rows: Vec<Vec<Arg>>) -> Result<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = String::from(head);
+        let mut all = Vec::new();
+        for (i, row) in rows.by_ref().take(ROWS_PER_INSERT).enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for (j, arg) in row.into_iter().enumerate() {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                all.push(arg);
+                sql.push_str(&format!("${}", all.len()));
+            }
+            if !tail.is_empty() {
+                sql.push_str(", ");
+                sql.push_str(tail);
+            }
+            sql.push(')');
+        }
+        tx.execute(&sql, all).await?;
+    }
+    Ok(())
 }
