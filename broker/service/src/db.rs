@@ -286,6 +286,15 @@ impl Db {
 }
 
 impl Tx {
+    /// The same transaction, for the workflow engine to start a run in it
+    /// ([`nuage_workflows::Engine::start_in`]); commit it with [`nuage_workflows::StoreTx::commit`].
+    pub(crate) fn into_store_tx(self) -> nuage_workflows::StoreTx {
+        match self {
+            Tx::Sqlite(t) => nuage_workflows::StoreTx::sqlite(t),
+            Tx::Pg(t) => nuage_workflows::StoreTx::postgres(t),
+        }
+    }
+
     /// Runs a statement; the number of rows it touched.
     pub(crate) async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
         Ok(match self {

@@ -41,6 +41,15 @@ pub enum Submitted {
     DryRun(Box<Value>),
 }
 
+/// The start of a request's provisioning run (idempotent per request).
+fn provision_start(input: &ProvisionInput, actor: &str) -> Result<StartRequest> {
+    Ok(StartRequest::new(PROVISION, input)?
+        .idempotency_key(format!("provision:{}", input.request))
+        .label("tenant", &input.tenant)
+        .label("request", &input.request)
+        .actor(actor))
+}
+
 /// Longest accepted idempotency key.
 const MAX_KEY: usize = 255;
 
@@ -145,27 +154,25 @@ impl Broker {
                 .explain_insert_failure(e, &request, s.idempotency_key.as_deref(), &digest)
                 .await);
         }
+        // The request, its audit entry and its provisioning run: one transaction.
+        let mut tx = tx.into_store_tx();
+        let run = self
+            .engine()
+            .start_in(&mut tx, provision_start(&input, &who.actor())?)
+            .await?;
         tx.commit().await?;
         self.sealer().nudge();
         tracing::info!(
             request = %id, tenant = %row.tenant, offer = %row.offer, instance = %row.instance,
             simulated, "request accepted"
         );
-        let mut view = RequestView {
+        let view = RequestView {
             decision: Some(decision_json),
             request: serde_json::to_value(&request).ok(),
+            state: super::RequestState::Provisioning,
+            provisioning: Some(RunView::started(run.id, input.steps.len())),
             ..store_row_view(&row)
         };
-        match self.start_provisioning(&input, &who.actor()).await {
-            Ok(run) => {
-                view.state = super::RequestState::Provisioning;
-                view.provisioning = Some(RunView::started(run, input.steps.len()));
-            }
-            Err(e) => {
-                tracing::warn!(request = %id, error = %e, "starting the provisioning run failed; the reconciler will retry");
-                self.nudge_reconciler();
-            }
-        }
         Ok(Submitted::Created(Box::new(view)))
     }
 
@@ -198,16 +205,7 @@ impl Broker {
         input: &ProvisionInput,
         actor: &str,
     ) -> Result<uuid::Uuid> {
-        let started = self
-            .engine()
-            .start(
-                StartRequest::new(PROVISION, input)?
-                    .idempotency_key(format!("provision:{}", input.request))
-                    .label("tenant", &input.tenant)
-                    .label("request", &input.request)
-                    .actor(actor),
-            )
-            .await?;
+        let started = self.engine().start(provision_start(input, actor)?).await?;
         Ok(started.id)
     }
 
