@@ -11,6 +11,12 @@ mod output;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc: the broker allocates many small, short-lived values per request (JSON documents,
+/// decision records) across threads, where it is markedly cheaper than the system allocator
+/// (`docs/benchmarks.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     match commands::run(cli) {

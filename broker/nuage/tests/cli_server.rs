@@ -197,10 +197,13 @@ fn a_failed_request_is_listed_retried_and_watched_to_ready() {
     r.expect(0).plain();
     let last = r.out.lines().last().unwrap();
     assert!(
-        last.contains("wiki-a") && last.contains("ready"),
+        last.contains("wiki-a") && last.contains("ready") && last.contains("(simulated cloud)"),
         "{}",
         r.out
     );
+    let r = s.nuage(&["requests", "list"]);
+    r.expect(0).plain();
+    assert!(r.out.contains("(simulated)"), "{}", r.out);
     let a_id = s
         .nuage(&["requests", "list", "--name", "wiki-a", "-o", "json"])
         .expect(0)

@@ -282,7 +282,11 @@ fn requests_table(items: &[Value]) -> String {
                 Col::plain(s(r, "name")),
                 Col::plain(s(r, "tenant")),
                 Col::state(s(r, "state")),
-                Col::plain(s(r, "placement.offer")),
+                Col::plain(if at(r, "simulated").as_bool() == Some(true) {
+                    format!("{} (simulated)", s(r, "placement.offer"))
+                } else {
+                    s(r, "placement.offer")
+                }),
                 Col::plain(s(r, "placement.region")),
                 Col::plain(s(r, "cost.monthly_eur")),
                 Col::plain(

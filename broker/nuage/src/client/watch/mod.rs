@@ -113,8 +113,17 @@ fn run(client: &Client, id: &str, opts: &Options, print: bool) -> Result<Snapsho
             .map(|t| format!(" after {}", super::time::human(Utc::now() - t)))
             .unwrap_or_default();
         println!(
-            "request {} ({}) {}{elapsed}: {}/{} steps",
-            s.name, s.id, s.state, s.done, s.total
+            "request {} ({}) {}{elapsed}: {}/{} steps{}",
+            s.name,
+            s.id,
+            s.state,
+            s.done,
+            s.total,
+            if s.simulated {
+                " (simulated cloud)"
+            } else {
+                ""
+            }
         );
     }
     result

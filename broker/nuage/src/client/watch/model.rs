@@ -85,6 +85,8 @@ pub(crate) struct Snapshot {
     pub(crate) steps: Vec<StepView>,
     /// The run's last error.
     pub(crate) error: Option<String>,
+    /// Whether the request runs on a simulated cloud (nothing real is made).
+    pub(crate) simulated: bool,
 }
 
 /// The run a snapshot follows: the deprovisioning run once there is one, else provisioning.
@@ -129,6 +131,7 @@ impl Snapshot {
             total,
             steps,
             error: run_error,
+            simulated: at(request, "simulated").as_bool() == Some(true),
         }
     }
 

@@ -97,6 +97,7 @@ mod tests {
             total: steps.len(),
             steps,
             error: None,
+            simulated: true,
         }
     }
 
