@@ -9,6 +9,7 @@
 //! ```text
 //! cargo bench -p nuage-tests --bench api
 //! NUAGE_BENCH_SECS=5 cargo bench -p nuage-tests --bench api     # shorter rounds
+//! NUAGE_BENCH_ONLY=postgres,api cargo bench -p nuage-tests --bench api   # some rounds only
 //! ```
 //!
 //! Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth) and `pgbench` (on PATH or in
@@ -25,6 +26,11 @@ use nuage_broker::testing::{Backend, TestDb, pg_base};
 use nuage_broker::{Broker, Running};
 use serde_json::json;
 use tokio::net::TcpListener;
+
+/// The allocator of the `nuage` binary, so that the in-process broker measured here is the one
+/// that runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const LEVELS: [usize; 3] = [8, 32, 128];
 const TENANTS: usize = 8;
@@ -352,12 +358,29 @@ fn main() {
         .unwrap();
     let mut rounds = Vec::new();
     let mut pg = Vec::new();
+    // NUAGE_BENCH_ONLY=postgres,api (any of sqlite, postgres, service, api) narrows the rounds.
+    let only = std::env::var("NUAGE_BENCH_ONLY").unwrap_or_default();
+    let words: Vec<&str> = only
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    // a group (backends, modes) none of whose names is given is not narrowed
+    let picks = |group: [&str; 2], name: &str| {
+        !group.iter().any(|k| words.contains(k)) || words.contains(&name)
+    };
     rt.block_on(async {
-        for mode in [Mode::Service, Mode::ApiOnly] {
-            bench_backend(Backend::Sqlite, mode, &mut rounds).await;
-            bench_backend(Backend::Postgres, mode, &mut rounds).await;
+        for (mode, m) in [(Mode::Service, "service"), (Mode::ApiOnly, "api")] {
+            for (backend, b) in [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "postgres")] {
+                if picks(["sqlite", "postgres"], b) && picks(["service", "api"], m) {
+                    bench_backend(backend, mode, &mut rounds).await;
+                }
+            }
         }
     });
+    if !only.is_empty() {
+        return;
+    }
     for clients in [8usize, 32, 90] {
         let tps = pgbench(clients, secs().min(10));
         eprintln!("pgbench -N -c {clients}: {tps:?} tps (load {})", load());
