@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestBroker, counts, request};
+use common::{Backend, TestBroker, counts, placed_instance, request, run_of, submit};
 use nuage_broker::auth::Role;
 use nuage_provider::ResourceKind;
 use serde_json::{Value, json};
@@ -22,35 +22,6 @@ both!(
 
 const LONG: Duration = Duration::from_secs(30);
 
-/// The instance a request would be placed on.
-async fn instance(t: &TestBroker, tok: &str, body: &Value) -> String {
-    let plan = t
-        .call(Method::POST, "/v1/plan", Some(tok), Some(body))
-        .await;
-    plan.body["placement"]["binding"]["instance"]
-        .as_str()
-        .expect("placed")
-        .to_owned()
-}
-
-async fn submit(t: &TestBroker, tok: &str, body: &Value) -> String {
-    let a = t
-        .call(Method::POST, "/v1/requests", Some(tok), Some(body))
-        .await;
-    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
-    a.body["id"].as_str().unwrap().to_owned()
-}
-
-async fn run_of(t: &TestBroker, tok: &str, id: &str) -> String {
-    let v = t
-        .call(Method::GET, &format!("/v1/requests/{id}"), Some(tok), None)
-        .await;
-    v.body["provisioning"]["workflow_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn server_quota() -> Value {
     json!({"rules": [{"on": "create", "kind": "server", "fail": "quota"}]})
 }
@@ -61,7 +32,7 @@ async fn sim_faults_are_set_and_cleared_by_a_global_admin(backend: Backend) {
     let tenant_admin = t.token(Role::Admin, Some("dinum")).await;
     let tok = t.token(Role::Requester, Some("dinum")).await;
     let body = request("wiki", "dinum");
-    let inst = instance(&t, &tok, &body).await;
+    let inst = placed_instance(&t, &tok, &body).await;
     let path = format!("/v1/admin/sim/{inst}/faults");
 
     // every simulated instance is listed, with no fault
@@ -168,7 +139,7 @@ async fn bad_fault_documents_change_nothing(backend: Backend) {
     let t = TestBroker::start(backend, |_| {}).await;
     let admin = t.token(Role::Admin, None).await;
     let tok = t.token(Role::Requester, Some("dinum")).await;
-    let inst = instance(&t, &tok, &request("wiki", "dinum")).await;
+    let inst = placed_instance(&t, &tok, &request("wiki", "dinum")).await;
     let path = format!("/v1/admin/sim/{inst}/faults");
     t.call(Method::PUT, &path, Some(&admin), Some(&server_quota()))
         .await;
@@ -226,7 +197,7 @@ async fn a_run_is_retried_from_an_earlier_step(backend: Backend) {
     let op = t.token(Role::Operator, Some("dinum")).await;
     let tok = t.token(Role::Requester, Some("dinum")).await;
     let body = request("wiki", "dinum");
-    let inst = instance(&t, &tok, &body).await;
+    let inst = placed_instance(&t, &tok, &body).await;
     let path = format!("/v1/admin/sim/{inst}/faults");
     t.call(Method::PUT, &path, Some(&admin), Some(&server_quota()))
         .await;

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestBroker, request};
+use common::{Backend, TestBroker, placed_instance, request, run_of, submit};
 use nuage_broker::auth::Role;
 use nuage_provider::sim::{FaultRule, Latency, SimCloud};
 use nuage_provider::{ErrorKind, Operation, ResourceKind};
@@ -31,22 +31,8 @@ const LONG: Duration = Duration::from_secs(30);
 
 /// The sim cloud a request would be placed on.
 async fn target(t: &TestBroker, tok: &str, body: &Value) -> Arc<SimCloud> {
-    let plan = t
-        .call(Method::POST, "/v1/plan", Some(tok), Some(body))
-        .await;
-    let instance = plan.body["placement"]["binding"]["instance"]
-        .as_str()
-        .expect("placed")
-        .to_owned();
+    let instance = placed_instance(t, tok, body).await;
     t.broker.providers().sim(&instance).expect("a sim instance")
-}
-
-async fn submit(t: &TestBroker, tok: &str, body: &Value) -> String {
-    let a = t
-        .call(Method::POST, "/v1/requests", Some(tok), Some(body))
-        .await;
-    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
-    a.body["id"].as_str().unwrap().to_owned()
 }
 
 async fn held_vcpus(t: &TestBroker, tok: &str, tenant: &str) -> i64 {
@@ -244,16 +230,6 @@ async fn failing_request(t: &TestBroker, tok: &str, name: &str) -> (String, Arc<
         "{server}"
     );
     (id, sim)
-}
-
-async fn run_of(t: &TestBroker, tok: &str, id: &str) -> String {
-    let v = t
-        .call(Method::GET, &format!("/v1/requests/{id}"), Some(tok), None)
-        .await;
-    v.body["provisioning"]["workflow_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 async fn failure_waits_for_operator_retry(backend: Backend) {

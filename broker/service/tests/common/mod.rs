@@ -2,6 +2,7 @@
 //! PostgreSQL.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 pub use nuage_broker::testing::{Backend, TestBroker};
@@ -57,4 +58,35 @@ pub async fn counts(t: &TestBroker) -> (i64, i64, i64) {
         t.db.count("FROM wf_workflows").await,
         t.db.count("FROM broker_audit").await,
     )
+}
+
+/// The provider instance a request would be placed on (`POST /v1/plan`).
+pub async fn placed_instance(t: &TestBroker, tok: &str, body: &Value) -> String {
+    let plan = t
+        .call(Method::POST, "/v1/plan", Some(tok), Some(body))
+        .await;
+    plan.body["placement"]["binding"]["instance"]
+        .as_str()
+        .expect("placed")
+        .to_owned()
+}
+
+/// Submits a request, expecting 202; its id.
+pub async fn submit(t: &TestBroker, tok: &str, body: &Value) -> String {
+    let a = t
+        .call(Method::POST, "/v1/requests", Some(tok), Some(body))
+        .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
+    a.body["id"].as_str().unwrap().to_owned()
+}
+
+/// The provisioning run of a request.
+pub async fn run_of(t: &TestBroker, tok: &str, id: &str) -> String {
+    let v = t
+        .call(Method::GET, &format!("/v1/requests/{id}"), Some(tok), None)
+        .await;
+    v.body["provisioning"]["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
