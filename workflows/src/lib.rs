@@ -51,6 +51,7 @@ mod failure;
 mod retry;
 mod state;
 mod store;
+pub use store::exec as sql;
 
 pub use context::StepContext;
 pub use definition::{BoxFuture, Step, StepInstance, StepKind, WorkflowDefinition};

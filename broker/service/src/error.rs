@@ -75,7 +75,7 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The workflow engine failed.
     #[error("workflow engine: {0}")]
-    Workflow(#[from] nuage_workflows::Error),
+    Workflow(nuage_workflows::Error),
     /// A provider could not be built.
     #[error("provider: {0}")]
     Provider(#[from] nuage_provider::Error),
@@ -394,6 +394,18 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.to_problem().into_response()
+    }
+}
+
+/// The engine's errors, except that a database error stays one (the broker's statements run
+/// through the engine's store too).
+impl From<nuage_workflows::Error> for Error {
+    fn from(e: nuage_workflows::Error) -> Self {
+        match e {
+            nuage_workflows::Error::Database(e) => Error::Database(e),
+            nuage_workflows::Error::Migrate(e) => Error::Migrate(e),
+            other => Error::Workflow(other),
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! One set of SQL for both dialects: runtime-bound arguments (`$1`, `$2`...,
 //! understood by SQLite and PostgreSQL alike) and rows decoded with
-//! `sqlx::FromRow` for either backend.
+//! `sqlx::FromRow` for either backend. Public as [`crate::sql`] for callers that keep their
+//! own tables in the store's database ([`Store::read_all`](crate::Store::read_all),
+//! [`StoreTx::execute`]...).
 
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -8,14 +10,20 @@ use sqlx::{FromRow, Postgres, Sqlite, Transaction};
 
 use crate::error::Result;
 
-/// A bound argument.
+/// A bound argument (build lists with [`args!`](crate::args)).
 #[derive(Debug, Clone)]
-pub(crate) enum Arg {
+pub enum Arg {
+    /// An integer.
     I64(i64),
+    /// An integer or NULL.
     OptI64(Option<i64>),
+    /// A float.
     F64(f64),
+    /// A float or NULL.
     OptF64(Option<f64>),
+    /// Text.
     Text(String),
+    /// Text or NULL.
     OptText(Option<String>),
 }
 
@@ -64,17 +72,23 @@ impl From<Option<&str>> for Arg {
         Arg::OptText(v.map(str::to_string))
     }
 }
+impl From<Option<&String>> for Arg {
+    fn from(v: Option<&String>) -> Self {
+        Arg::OptText(v.cloned())
+    }
+}
 impl From<uuid::Uuid> for Arg {
     fn from(v: uuid::Uuid) -> Self {
         Arg::Text(v.to_string())
     }
 }
 
-/// Builds an argument list: `args![a, b, c]`.
+/// Builds an argument list for [`sql`](crate::sql) statements: `args![a, b, c]`.
+#[macro_export]
 macro_rules! args {
-    ($($a:expr),* $(,)?) => { vec![$($crate::store::exec::Arg::from($a)),*] };
+    ($($a:expr),* $(,)?) => { vec![$($crate::sql::Arg::from($a)),*] };
 }
-pub(crate) use args;
+pub(crate) use crate::args;
 
 macro_rules! bind_all {
     ($q:expr, $args:expr) => {{
@@ -94,8 +108,8 @@ macro_rules! bind_all {
 }
 pub(crate) use bind_all;
 
-/// A row type decodable from both backends.
-pub(crate) trait DbRow:
+/// A row type decodable from both backends (derive `sqlx::FromRow`).
+pub trait DbRow:
     for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
 {
 }
@@ -131,6 +145,34 @@ impl StoreTx {
         }
     }
 
+    /// Runs a statement of the caller's; the number of rows it touched.
+    pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> crate::Result<u64> {
+        self.tx.execute(sql, args).await
+    }
+
+    /// Every row of a query of the caller's.
+    pub async fn fetch_all<T: DbRow>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> crate::Result<Vec<T>> {
+        self.tx.fetch_all(sql, args).await
+    }
+
+    /// At most one row of a query of the caller's.
+    pub async fn fetch_optional<T: DbRow>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> crate::Result<Option<T>> {
+        self.tx.fetch_optional(sql, args).await
+    }
+
+    /// True on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.tx.is_pg()
+    }
+
     /// Commits, then wakes the workers (other replicas are notified by the commit itself).
     pub async fn commit(self) -> crate::Result<()> {
         self.tx.commit().await?;
@@ -143,7 +185,7 @@ impl StoreTx {
 
 impl std::fmt::Debug for StoreTx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.tx.is_pg() {
+        f.write_str(if self.is_postgres() {
             "StoreTx(postgres)"
         } else {
             "StoreTx(sqlite)"

@@ -5,7 +5,7 @@
 //! PostgreSQL uses one pool; claims use `FOR UPDATE SKIP LOCKED`. Every write
 //! to a leased workflow is conditioned on its lease epoch.
 
-pub(crate) mod exec;
+pub mod exec;
 pub(crate) mod limits;
 mod operator;
 mod rows;
@@ -84,6 +84,14 @@ impl Store {
     /// Opens a SQLite file with the engine's settings: WAL, `synchronous =
     /// NORMAL`, a 10 s busy timeout, one writer connection and up to four readers.
     pub async fn open_sqlite(opts: SqliteConnectOptions) -> Result<Self> {
+        Self::open_sqlite_with_readers(opts, 4).await
+    }
+
+    /// [`open_sqlite`](Self::open_sqlite) with up to `readers` reader connections.
+    pub async fn open_sqlite_with_readers(
+        opts: SqliteConnectOptions,
+        readers: u32,
+    ) -> Result<Self> {
         let opts = opts
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -97,7 +105,7 @@ impl Store {
             .connect_with(opts.clone())
             .await?;
         let readers = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(readers.max(1))
             .connect_with(opts.read_only(true))
             .await
             .unwrap_or_else(|_| writer.clone());
@@ -192,6 +200,27 @@ impl Store {
         &self.inner.wakeup
     }
 
+    /// Begins a write transaction for a caller's own statements, in which
+    /// [`Engine::start_in`](crate::Engine::start_in) may also start runs (`BEGIN IMMEDIATE` on
+    /// the writer on SQLite).
+    pub async fn begin_tx(&self) -> Result<StoreTx> {
+        Ok(StoreTx {
+            tx: self.begin().await?,
+            wake: None,
+        })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match &self.inner.backend {
+            Backend::Sqlite { writer, readers } => {
+                readers.close().await;
+                writer.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
+    }
+
     /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite).
     pub(crate) async fn begin(&self) -> Result<Tx> {
         Ok(match &self.inner.backend {
@@ -202,8 +231,8 @@ impl Store {
         })
     }
 
-    /// One auto-committed write statement.
-    pub(crate) async fn write(&self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+    /// One auto-committed write statement; the number of rows it touched.
+    pub async fn write(&self, sql: &str, args: Vec<Arg>) -> Result<u64> {
         Ok(match &self.inner.backend {
             Backend::Sqlite { writer, .. } => bind_all!(sqlx::query(sql), args)
                 .execute(writer)
@@ -217,7 +246,7 @@ impl Store {
     }
 
     /// Reads every row (from a reader connection on SQLite).
-    pub(crate) async fn read_all<T: DbRow>(&self, sql: &str, args: Vec<Arg>) -> Result<Vec<T>> {
+    pub async fn read_all<T: DbRow>(&self, sql: &str, args: Vec<Arg>) -> Result<Vec<T>> {
         Ok(match &self.inner.backend {
             Backend::Sqlite { readers, .. } => {
                 bind_all!(sqlx::query_as::<_, T>(sql), args)
@@ -232,12 +261,8 @@ impl Store {
         })
     }
 
-    /// Reads at most one row.
-    pub(crate) async fn read_optional<T: DbRow>(
-        &self,
-        sql: &str,
-        args: Vec<Arg>,
-    ) -> Result<Option<T>> {
+    /// Reads at most one row (from a reader connection on SQLite).
+    pub async fn read_optional<T: DbRow>(&self, sql: &str, args: Vec<Arg>) -> Result<Option<T>> {
         Ok(match &self.inner.backend {
             Backend::Sqlite { readers, .. } => {
                 bind_all!(sqlx::query_as::<_, T>(sql), args)

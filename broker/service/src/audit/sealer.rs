@@ -56,7 +56,7 @@ impl Sealer {
 
     async fn seal_batch(&self) -> Result<u64> {
         let mut tx = self.db.begin().await?;
-        tx.lock("audit-sealer").await?;
+        crate::db::lock(&mut tx, "audit-sealer").await?;
         let head = read_head(&mut tx).await?;
         let pending: Vec<Entry> = tx
             .fetch_all(
@@ -114,9 +114,10 @@ impl Sealer {
 }
 
 async fn read_head(tx: &mut Tx) -> Result<Head> {
-    let sql = match tx {
-        Tx::Pg(_) => "SELECT seq, hash FROM broker_audit_head WHERE id = 1 FOR UPDATE",
-        Tx::Sqlite(_) => "SELECT seq, hash FROM broker_audit_head WHERE id = 1",
+    let sql = if tx.is_postgres() {
+        "SELECT seq, hash FROM broker_audit_head WHERE id = 1 FOR UPDATE"
+    } else {
+        "SELECT seq, hash FROM broker_audit_head WHERE id = 1"
     };
     Ok(tx
         .fetch_optional::<Head>(sql, vec![])

@@ -113,7 +113,7 @@ impl Broker {
             (self.db().begin().await?, decision)
         } else {
             let mut tx = self.db().begin().await?;
-            tx.lock(&format!("tenant:{}", request.tenant)).await?;
+            crate::db::lock(&mut tx, &format!("tenant:{}", request.tenant)).await?;
             let held = store::held_in(&mut tx, &request.tenant).await?;
             let decision = self.decide(&request, &quota, &held);
             self.accept_or_refuse(&request, &quota, &held, &decision)?;
@@ -155,7 +155,6 @@ impl Broker {
                 .await);
         }
         // The request, its audit entry and its provisioning run: one transaction.
-        let mut tx = tx.into_store_tx();
         let run = self
             .engine()
             .start_in(&mut tx, provision_start(&input, &who.actor())?)
