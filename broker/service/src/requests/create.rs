@@ -122,6 +122,7 @@ impl Broker {
         let p = placement(&decision)?;
         let input = compile(&id, &request, p).map_err(Error::Invalid)?;
         let decision_json = serde_json::to_value(&decision)?;
+        let request_json = serde_json::to_value(&request)?;
         let decision_digest = decision.digest();
         let simulated = self.providers().is_simulated(&p.binding.instance);
         let totals = request.totals();
@@ -131,7 +132,7 @@ impl Broker {
             name: request.name.clone(),
             idempotency_key: s.idempotency_key.clone(),
             body_digest: digest.clone(),
-            request: serde_json::to_string(&request)?,
+            request: request_json.to_string(),
             decision: decision_json.to_string(),
             decision_digest: decision_digest.clone(),
             plan: serde_json::to_string(&input)?,
@@ -167,7 +168,7 @@ impl Broker {
         );
         let view = RequestView {
             decision: Some(decision_json),
-            request: serde_json::to_value(&request).ok(),
+            request: Some(request_json),
             state: super::RequestState::Provisioning,
             provisioning: Some(RunView::started(run.id, input.steps.len())),
             ..store_row_view(&row)
