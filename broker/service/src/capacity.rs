@@ -107,17 +107,14 @@ pub async fn refresh(b: &Broker) -> Result<BTreeMap<String, FreeCapacity>> {
         }
         facts.clone()
     };
-    let mut next = live.base.clone();
-    for offer in live.base.offers() {
-        if let Some(f) = facts.get(&offer.binding.instance) {
-            let capacity = merged(&offer.capacity, f);
-            if capacity != offer.capacity {
-                next = next
-                    .with_capacity(&offer.id, capacity)
-                    .map_err(|e| Error::Internal(format!("capacity of offer {}: {e}", offer.id)))?;
-            }
-        }
-    }
+    let next = live
+        .base
+        .with_capacities(|o| {
+            facts
+                .get(&o.binding.instance)
+                .map(|f| merged(&o.capacity, f))
+        })
+        .map_err(|e| Error::Internal(format!("live capacity: {e}")))?;
     let changed = live.current().digest() != next.digest();
     if changed {
         tracing::info!(catalogue = %next.digest(), instances = facts.len(), "live capacity installed");

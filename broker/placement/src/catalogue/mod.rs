@@ -197,17 +197,21 @@ impl Catalogue {
         &self.digest
     }
 
-    /// The catalogue with one offer's capacity replaced (e.g. by live facts from a host pool).
-    pub fn with_capacity(&self, offer_id: &str, capacity: Capacity) -> Result<Catalogue> {
+    /// The catalogue with the capacity of every offer for which `capacity` answers replaced
+    /// (e.g. by live facts from a host pool), rebuilt and digested once.
+    pub fn with_capacities(
+        &self,
+        capacity: impl Fn(&Offer) -> Option<Capacity>,
+    ) -> Result<Catalogue> {
         let offers = self
             .offers
             .iter()
             .map(|o| {
-                let mut o = Offer::clone(o);
-                if o.id == offer_id {
-                    o.capacity = capacity;
+                let mut new = Offer::clone(o);
+                if let Some(c) = capacity(o) {
+                    new.capacity = c;
                 }
-                o
+                new
             })
             .collect();
         Catalogue::from_offers(offers)
